@@ -1,0 +1,6 @@
+# Pinned versions of the local control plane; the cache directory is keyed by all of them.
+K8S_VERSION=${K8S_VERSION:-v1.36.3}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
+BIN_DIR=${BIN_DIR:-$HOME/.cache/kip-e2e/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION}

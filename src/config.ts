@@ -1,0 +1,241 @@
+// Turns the environment (a ConfigMap's keys, in the CronJob) into a typed Config, or one
+// ConfigError that lists every bad variable at once. Nothing here touches the cluster.
+import { EnvError, EnvMissingError, cleanEnv, makeValidator } from 'envalid';
+import type { ReporterOptions } from 'envalid';
+import {
+  InvalidValue,
+  isDnsLabel,
+  parseAffinity,
+  parseImage,
+  parseImages,
+  parseLabelMap,
+  parseMaxUnavailable,
+  parseName,
+  parsePullSecrets,
+  parseQuantityText,
+  parseTolerations,
+  parseWholeNumber,
+} from './config-parsers.ts';
+import type { CachedImage, Toleration } from './config-parsers.ts';
+import type { Json } from './k8s-types.ts';
+import { parseQuantity } from './quantity.ts';
+
+export type { CachedImage, Toleration } from './config-parsers.ts';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface Config {
+  namespace: string;
+  daemonSetName: string;
+  images: CachedImage[];
+  intervalHours: number;
+  resources: {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+  };
+  nodeSelector: Record<string, string>;
+  affinity: Record<string, Json>;
+  tolerations: Toleration[];
+  imagePullSecrets: string[];
+  helperImage: string;
+  daemonSetAnnotations: Record<string, string>;
+  priorityClassName: string | undefined;
+  runAsUser: number | undefined;
+  maxUnavailable: string | number;
+  rolloutTimeoutSeconds: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  cronJobName: string | undefined;
+}
+
+export interface ConfigProblem {
+  variable: string;
+  value: string | undefined;
+  problem: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    super(
+      `invalid configuration, nothing was changed in the cluster:\n${problems
+        .map(({ variable, value, problem }) => `  ${variable}=${JSON.stringify(value ?? '')}: ${problem}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Defaults are raw strings and go through the same parsers as user input. */
+export const DEFAULTS = {
+  CACHING_INTERVAL_HOURS: '1',
+  CACHING_MEMORY_REQUEST: '10Mi',
+  CACHING_MEMORY_LIMIT: '20Mi',
+  CACHING_CPU_REQUEST: '.05',
+  CACHING_CPU_LIMIT: '.2',
+  DAEMONSET_NAME: 'kubernetes-image-puller',
+  NAMESPACE: 'k8s-image-puller',
+  NODE_SELECTOR: '{}',
+  IMAGE_PULL_SECRETS: '',
+  AFFINITY: '{}',
+  TOLERATIONS: '[]',
+  KIP_IMAGE: 'quay.io/eclipse/kubernetes-image-puller:next',
+  DAEMONSET_ANNOTATIONS: '{}',
+  PRIORITY_CLASS_NAME: '',
+  CACHING_RUN_AS_USER: '65532',
+  MAX_UNAVAILABLE: '10%',
+  ROLLOUT_TIMEOUT_SECONDS: '300',
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
+  CRONJOB_NAME: '',
+} as const;
+
+/** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
+const BLANK_MEANS_DEFAULT = new Set<string>([
+  'CACHING_INTERVAL_HOURS', 'CACHING_MEMORY_REQUEST', 'CACHING_MEMORY_LIMIT', 'CACHING_CPU_REQUEST',
+  'CACHING_CPU_LIMIT', 'DAEMONSET_NAME', 'NAMESPACE', 'KIP_IMAGE', 'MAX_UNAVAILABLE',
+  'ROLLOUT_TIMEOUT_SECONDS', 'LOG_LEVEL', 'LOG_FORMAT',
+]);
+
+function validator<T>(parse: (raw: string) => T) {
+  return makeValidator<T>((raw) => {
+    try {
+      return parse(raw);
+    } catch (error) {
+      if (error instanceof InvalidValue) throw new EnvError(error.message);
+      throw error;
+    }
+  });
+}
+
+/** envalid refuses undefined results, so an optional value travels in a box. */
+function optional<T>(parse: (raw: string) => T) {
+  return (raw: string): { value: T | undefined } => ({ value: raw.trim() === '' ? undefined : parse(raw) });
+}
+
+function oneOf<T extends string>(choices: readonly T[]) {
+  return (raw: string): T => {
+    const text = raw.trim();
+    if (!(choices as readonly string[]).includes(text)) throw new InvalidValue(`expected one of ${choices.join(', ')}`);
+    return text as T;
+  };
+}
+
+function namespaceName(raw: string): string {
+  const text = raw.trim();
+  if (!isDnsLabel(text)) throw new InvalidValue('expected a namespace name (DNS-1123 label, at most 63 characters)');
+  return text;
+}
+
+function daemonSetName(raw: string): string {
+  const text = raw.trim();
+  if (!isDnsLabel(text)) throw new InvalidValue('expected a DaemonSet name (DNS-1123 label, at most 63 characters)');
+  return text;
+}
+
+const SPECS = {
+  IMAGES: validator(parseImages)({ desc: 'images to cache, as name=image;name=image' }),
+  CACHING_INTERVAL_HOURS: validator((raw) => parseWholeNumber(raw, 1, 8760))(),
+  CACHING_MEMORY_REQUEST: validator(parseQuantityText)(),
+  CACHING_MEMORY_LIMIT: validator(parseQuantityText)(),
+  CACHING_CPU_REQUEST: validator(parseQuantityText)(),
+  CACHING_CPU_LIMIT: validator(parseQuantityText)(),
+  DAEMONSET_NAME: validator(daemonSetName)(),
+  NAMESPACE: validator(namespaceName)(),
+  NODE_SELECTOR: validator((raw) => parseLabelMap(raw, 'labels'))(),
+  IMAGE_PULL_SECRETS: validator(parsePullSecrets)(),
+  AFFINITY: validator(parseAffinity)(),
+  TOLERATIONS: validator(parseTolerations)(),
+  KIP_IMAGE: validator(parseImage)(),
+  DAEMONSET_ANNOTATIONS: validator((raw) => parseLabelMap(raw, 'annotations'))(),
+  PRIORITY_CLASS_NAME: validator(optional((raw) => parseName(raw, 'PriorityClass name', 253)))(),
+  CACHING_RUN_AS_USER: validator(optional((raw) => parseWholeNumber(raw, 1, 2147483647)))(),
+  MAX_UNAVAILABLE: validator(parseMaxUnavailable)(),
+  ROLLOUT_TIMEOUT_SECONDS: validator((raw) => parseWholeNumber(raw, 1, 86400))(),
+  LOG_LEVEL: validator(oneOf(LOG_LEVELS))(),
+  LOG_FORMAT: validator(oneOf(LOG_FORMATS))(),
+  CRONJOB_NAME: validator(optional((raw) => parseName(raw, 'CronJob name', 52)))(),
+};
+
+export type Environment = Record<string, string | undefined>;
+
+function withDefaults(env: Environment): Record<string, string> {
+  const merged: Record<string, string> = { ...DEFAULTS };
+  for (const name of Object.keys(SPECS)) {
+    const value = env[name];
+    if (value === undefined) continue;
+    if (value.trim() === '' && BLANK_MEANS_DEFAULT.has(name)) continue;
+    merged[name] = value;
+  }
+  return merged;
+}
+
+function collectProblems(raw: Record<string, string>) {
+  return ({ errors }: ReporterOptions<typeof SPECS>): void => {
+    const problems = Object.entries(errors).map(([variable, error]): ConfigProblem => ({
+      variable,
+      value: raw[variable],
+      problem: error instanceof EnvMissingError ? 'is required (name=image;name=image)' : error.message,
+    }));
+    if (problems.length > 0) throw new ConfigError(problems);
+  };
+}
+
+function requestWithinLimit(kind: string, request: string, limit: string): ConfigProblem | undefined {
+  const requested = parseQuantity(request);
+  const limited = parseQuantity(limit);
+  if (requested === undefined || limited === undefined || requested <= limited) return undefined;
+  return {
+    variable: `CACHING_${kind}_REQUEST`,
+    value: request,
+    problem: `is above CACHING_${kind}_LIMIT=${limit}; a request may not exceed its limit`,
+  };
+}
+
+function crossChecks(raw: Record<string, string>): ConfigProblem[] {
+  const memory = requestWithinLimit('MEMORY', raw.CACHING_MEMORY_REQUEST ?? '', raw.CACHING_MEMORY_LIMIT ?? '');
+  const cpu = requestWithinLimit('CPU', raw.CACHING_CPU_REQUEST ?? '', raw.CACHING_CPU_LIMIT ?? '');
+  return [memory, cpu].filter((problem) => problem !== undefined);
+}
+
+/** Validates every variable and reports all problems together as one ConfigError. */
+export function loadConfig(env: Environment): Config {
+  const raw = withDefaults(env);
+  const related = crossChecks(raw);
+  let clean;
+  try {
+    clean = cleanEnv(raw, SPECS, { reporter: collectProblems(raw) });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...related]);
+    throw error;
+  }
+  if (related.length > 0) throw new ConfigError(related);
+  return {
+    namespace: clean.NAMESPACE,
+    daemonSetName: clean.DAEMONSET_NAME,
+    images: clean.IMAGES,
+    intervalHours: clean.CACHING_INTERVAL_HOURS,
+    resources: {
+      requests: { cpu: clean.CACHING_CPU_REQUEST, memory: clean.CACHING_MEMORY_REQUEST },
+      limits: { cpu: clean.CACHING_CPU_LIMIT, memory: clean.CACHING_MEMORY_LIMIT },
+    },
+    nodeSelector: clean.NODE_SELECTOR,
+    affinity: clean.AFFINITY,
+    tolerations: clean.TOLERATIONS,
+    imagePullSecrets: clean.IMAGE_PULL_SECRETS,
+    helperImage: clean.KIP_IMAGE,
+    daemonSetAnnotations: clean.DAEMONSET_ANNOTATIONS,
+    priorityClassName: clean.PRIORITY_CLASS_NAME.value,
+    runAsUser: clean.CACHING_RUN_AS_USER.value,
+    maxUnavailable: clean.MAX_UNAVAILABLE,
+    rolloutTimeoutSeconds: clean.ROLLOUT_TIMEOUT_SECONDS,
+    logLevel: clean.LOG_LEVEL,
+    logFormat: clean.LOG_FORMAT,
+    cronJobName: clean.CRONJOB_NAME.value,
+  };
+}

@@ -1,0 +1,82 @@
+// Where a live DaemonSet differs from the desired one. The desired object spells out every field
+// the API server would default, so anything extra in the live spec (a container added by hand, a
+// hostPath someone slipped in) is drift too. Quantities compare by value ("0.05" equals "50m").
+import { REFRESHED_AT_ANNOTATION } from './desired.ts';
+import type { DaemonSet } from './k8s-types.ts';
+import { sameQuantity } from './quantity.ts';
+
+/** Template annotations that record restarts; they roll pods but are not configuration. */
+export const RESTART_ANNOTATIONS = [REFRESHED_AT_ANNOTATION, 'kubectl.kubernetes.io/restartedAt'];
+
+function isBlank(value: unknown): boolean {
+  if (value === undefined || value === null || value === 0 || value === false || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.values(value).every(isBlank);
+  return false;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function elementLabel(element: unknown, index: number): string {
+  if (isRecord(element) && typeof element.name === 'string') return element.name;
+  return String(index);
+}
+
+function isQuantityPath(path: string): boolean {
+  return /\.resources\.(requests|limits)\.[^.]+$/.test(path) || /\.emptyDir\.sizeLimit$/.test(path);
+}
+
+function compare(desired: unknown, live: unknown, path: string, ignored: (path: string) => boolean, out: string[]): void {
+  if (ignored(path)) return;
+  if (isBlank(desired) && isBlank(live)) return;
+  if (typeof desired === 'string' && typeof live === 'string' && isQuantityPath(path)) {
+    if (!sameQuantity(desired, live)) out.push(path);
+    return;
+  }
+  if (Array.isArray(desired) && Array.isArray(live)) {
+    const labels = desired.map(elementLabel);
+    const liveLabels = live.map(elementLabel);
+    if (desired.length !== live.length || labels.some((label, index) => label !== liveLabels[index])) {
+      out.push(path);
+      return;
+    }
+    desired.forEach((element, index) => {
+      compare(element, live[index], `${path}[${labels[index] ?? String(index)}]`, ignored, out);
+    });
+    return;
+  }
+  // A map missing on one side compares as empty, so ignored keys inside it stay ignored.
+  const desiredMap = desired === undefined ? {} : desired;
+  const liveMap = live === undefined ? {} : live;
+  if (isRecord(desiredMap) && isRecord(liveMap)) {
+    const keys = [...new Set([...Object.keys(desiredMap), ...Object.keys(liveMap)])].sort();
+    for (const key of keys) compare(desiredMap[key], liveMap[key], `${path}.${key}`, ignored, out);
+    return;
+  }
+  if (desired !== live) out.push(path);
+}
+
+function ignoredInSpec(path: string): boolean {
+  if (path === 'spec.template.metadata.creationTimestamp') return true;
+  return RESTART_ANNOTATIONS.some((key) => path === `spec.template.metadata.annotations.${key}`);
+}
+
+/** Paths (like `spec.template.spec.initContainers[che-code].image`) where live differs from desired. */
+export function specDifferences(desired: DaemonSet, live: DaemonSet): string[] {
+  const out: string[] = [];
+  compare(desired.spec, live.spec, 'spec', ignoredInSpec, out);
+  return out;
+}
+
+/** Our labels and annotations must be present with our values; others' may stay. */
+export function metadataDifferences(desired: DaemonSet, live: DaemonSet): string[] {
+  const out: string[] = [];
+  for (const field of ['labels', 'annotations'] as const) {
+    for (const [key, value] of Object.entries(desired.metadata[field] ?? {})) {
+      if (live.metadata[field]?.[key] !== value) out.push(`metadata.${field}.${key}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+// Is the rollout complete, and if not, why? The verdict follows `kubectl rollout status`; the
+// diagnosis groups unready pods by image and reason so it stays a few lines on any cluster size.
+import type { ContainerStatus, DaemonSet, Pod } from './k8s-types.ts';
+
+export interface Rollout {
+  complete: boolean;
+  observed: boolean;
+  desired: number;
+  updated: number;
+  ready: number;
+  available: number;
+}
+
+export function rolloutOf(daemonSet: DaemonSet): Rollout {
+  const status = daemonSet.status ?? {};
+  const desired = status.desiredNumberScheduled ?? 0;
+  const updated = status.updatedNumberScheduled ?? 0;
+  const available = status.numberAvailable ?? 0;
+  const observed = (status.observedGeneration ?? 0) >= (daemonSet.metadata.generation ?? 1);
+  return {
+    complete: observed && updated >= desired && available >= desired,
+    observed,
+    desired,
+    updated,
+    ready: status.numberReady ?? 0,
+    available,
+  };
+}
+
+export interface DiagnosisGroup {
+  image: string;
+  reason: string;
+  nodes: number;
+  exampleNode: string;
+  message: string | undefined;
+}
+
+const BENIGN_WAITING = new Set(['PodInitializing', 'ContainerCreating']);
+
+interface Finding {
+  image: string;
+  reason: string;
+  message: string | undefined;
+}
+
+function containerFindings(statuses: ContainerStatus[] | undefined, images: Map<string, string>): Finding[] {
+  const findings: Finding[] = [];
+  for (const status of statuses ?? []) {
+    const image = images.get(status.name) ?? status.image;
+    const waiting = status.state?.waiting;
+    if (waiting?.reason !== undefined && !BENIGN_WAITING.has(waiting.reason)) {
+      findings.push({ image, reason: waiting.reason, message: waiting.message });
+    }
+    const terminated = status.state?.terminated;
+    if (terminated !== undefined && (terminated.exitCode ?? 0) !== 0) {
+      findings.push({ image, reason: terminated.reason ?? `exit code ${String(terminated.exitCode)}`, message: undefined });
+    }
+  }
+  return findings;
+}
+
+function isReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+}
+
+/** Why one pod is not ready, as (image, reason) findings; empty when it is ready or going away. */
+export function podFindings(pod: Pod): Finding[] {
+  if (pod.metadata.deletionTimestamp !== undefined || isReady(pod)) return [];
+  const images = new Map<string, string>(
+    [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((container) => [container.name, container.image]),
+  );
+  const unscheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled' && condition.status === 'False');
+  if (unscheduled !== undefined) return [{ image: '-', reason: unscheduled.reason ?? 'Unschedulable', message: unscheduled.message }];
+  const findings = [
+    ...containerFindings(pod.status?.initContainerStatuses, images),
+    ...containerFindings(pod.status?.containerStatuses, images),
+  ];
+  if (findings.length > 0) return findings;
+  return [{ image: '-', reason: pod.status?.reason ?? `${pod.status?.phase ?? 'Unknown'}, not ready`, message: undefined }];
+}
+
+/** Accumulates findings pod by pod (pages of a list), keeping one entry per (image, reason). */
+export class Diagnosis {
+  readonly #groups = new Map<string, DiagnosisGroup & { nodeNames: Set<string> }>();
+  #podsSeen = 0;
+
+  add(pods: Pod[]): void {
+    for (const pod of pods) {
+      this.#podsSeen += 1;
+      const node = pod.spec.nodeName ?? `(unscheduled) ${pod.metadata.name ?? ''}`;
+      for (const finding of podFindings(pod)) {
+        const key = `${finding.image}\u0000${finding.reason}`;
+        let group = this.#groups.get(key);
+        if (group === undefined) {
+          group = { ...finding, nodes: 0, exampleNode: node, nodeNames: new Set() };
+          this.#groups.set(key, group);
+        }
+        if (!group.nodeNames.has(node)) {
+          group.nodeNames.add(node);
+          group.nodes += 1;
+        }
+      }
+    }
+  }
+
+  get podsSeen(): number {
+    return this.#podsSeen;
+  }
+
+  groups(): DiagnosisGroup[] {
+    return [...this.#groups.values()]
+      .map(({ image, reason, nodes, exampleNode, message }) => ({ image, reason, nodes, exampleNode, message }))
+      .sort((a, b) => b.nodes - a.nodes || a.image.localeCompare(b.image) || a.reason.localeCompare(b.reason));
+  }
+}
+
+export const MAX_DIAGNOSIS_LINES = 8;
+
+/** A short, human summary: one line per (image, reason), the largest first, capped. */
+export function summarize(groups: DiagnosisGroup[], rollout: Rollout): string[] {
+  const lines = groups.slice(0, MAX_DIAGNOSIS_LINES).map((group) => {
+    const what = group.image === '-' ? group.reason : `${group.image}: ${group.reason}`;
+    const message = group.message === undefined ? '' : ` (${group.message.slice(0, 120)})`;
+    return `${what} on ${String(group.nodes)} node${group.nodes === 1 ? '' : 's'}, e.g. ${group.exampleNode}${message}`;
+  });
+  if (groups.length > MAX_DIAGNOSIS_LINES) {
+    const rest = groups.slice(MAX_DIAGNOSIS_LINES).reduce((sum, group) => sum + group.nodes, 0);
+    lines.push(`and ${String(groups.length - MAX_DIAGNOSIS_LINES)} more image/reason groups on ${String(rest)} nodes`);
+  }
+  if (lines.length === 0) {
+    lines.push(
+      rollout.observed
+        ? `${String(rollout.desired - rollout.available)} of ${String(rollout.desired)} nodes have no available pod yet, and no pod reports an error`
+        : 'the DaemonSet controller has not yet observed the latest change',
+    );
+  }
+  return lines;
+}

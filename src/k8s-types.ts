@@ -1,0 +1,113 @@
+// Plain-data shapes of the Kubernetes objects this program reads and writes. Only the fields it
+// uses are typed; the adapter in kube.ts converts client-node's model classes into these.
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  command?: string[];
+  args?: string[];
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  securityContext?: Record<string, Json>;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
+}
+
+export interface PodSpec {
+  initContainers?: Container[];
+  containers: Container[];
+  volumes?: { name: string; emptyDir?: Record<string, Json> }[];
+  nodeSelector?: Record<string, string>;
+  affinity?: Record<string, Json>;
+  tolerations?: Record<string, Json>[];
+  imagePullSecrets?: { name: string }[];
+  priorityClassName?: string;
+  securityContext?: Record<string, Json>;
+  automountServiceAccountToken?: boolean;
+  enableServiceLinks?: boolean;
+  terminationGracePeriodSeconds?: number;
+  restartPolicy?: string;
+  dnsPolicy?: string;
+  schedulerName?: string;
+  nodeName?: string;
+}
+
+export interface DaemonSetSpec {
+  selector: { matchLabels: Record<string, string> };
+  template: { metadata: ObjectMeta; spec: PodSpec };
+  updateStrategy?: { type: string; rollingUpdate?: { maxUnavailable?: string | number; maxSurge?: string | number } };
+  revisionHistoryLimit?: number;
+  minReadySeconds?: number;
+}
+
+export interface DaemonSetStatus {
+  observedGeneration?: number;
+  desiredNumberScheduled?: number;
+  currentNumberScheduled?: number;
+  updatedNumberScheduled?: number;
+  numberReady?: number;
+  numberAvailable?: number;
+  numberUnavailable?: number;
+  numberMisscheduled?: number;
+}
+
+export interface DaemonSet {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec: DaemonSetSpec;
+  status?: DaemonSetStatus;
+}
+
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  ready?: boolean;
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    running?: Record<string, unknown>;
+    terminated?: { reason?: string; exitCode?: number };
+  };
+}
+
+export interface Pod {
+  metadata: ObjectMeta;
+  spec: PodSpec;
+  status?: {
+    phase?: string;
+    reason?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    initContainerStatuses?: ContainerStatus[];
+    containerStatuses?: ContainerStatus[];
+  };
+}

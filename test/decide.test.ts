@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../src/config.ts';
+import { REFRESH_EARLINESS_MS, decide, refreshDue } from '../src/decide.ts';
+import type { DecisionInput } from '../src/decide.ts';
+import { REFRESHED_AT_ANNOTATION, desiredDaemonSet } from '../src/desired.ts';
+import { specDifferences } from '../src/drift.ts';
+import type { DaemonSet } from '../src/k8s-types.ts';
+
+const NOW = new Date('2026-11-24T12:00:00Z');
+const HOUR = 3600 * 1000;
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+
+function desiredFor(images = 'a=nginx:1;b=redis:7', extra: Record<string, string> = {}): DaemonSet {
+  return desiredDaemonSet(loadConfig({ IMAGES: images, NAMESPACE: 'cache', ...extra }));
+}
+
+/** What the API server hands back: our object plus identity, defaults written as it writes them. */
+function asLive(desired: DaemonSet, refreshedAt = new Date(NOW.getTime() - 10 * 60 * 1000)): DaemonSet {
+  const live = structuredClone(desired);
+  live.metadata = { ...live.metadata, uid: 'uid-1', resourceVersion: '42', generation: 1, creationTimestamp: '2026-11-01T00:00:00Z' };
+  live.spec.template.metadata = { ...live.spec.template.metadata, annotations: { [REFRESHED_AT_ANNOTATION]: refreshedAt.toISOString() } };
+  live.spec.minReadySeconds = undefined;
+  for (const container of live.spec.template.spec.initContainers ?? []) {
+    for (const mount of container.volumeMounts ?? []) if (mount.readOnly === false) delete mount.readOnly;
+    if (container.resources?.requests) container.resources.requests.cpu = '50m';
+  }
+  return live;
+}
+
+function input(live: DaemonSet | undefined, overrides: Partial<DecisionInput> = {}): DecisionInput {
+  return { desired: desiredFor(), live, now: NOW, intervalHours: 1, hasMutableImages: true, owner: undefined, ...overrides };
+}
+
+describe('decide', () => {
+  it('creates an absent DaemonSet, stamping the refresh time', () => {
+    const decision = decide(input(undefined));
+    assert.equal(decision.action, 'create');
+    assert.equal(decision.action === 'create' && decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+  });
+
+  it('does nothing when the live object matches (server defaults and equal quantities are not drift)', () => {
+    assert.deepEqual(decide(input(asLive(desiredFor()))), { action: 'none' });
+  });
+
+  it('refuses a same-name DaemonSet it does not manage', () => {
+    const live = asLive(desiredFor());
+    delete live.metadata.labels?.['app.kubernetes.io/managed-by'];
+    const decision = decide(input(live));
+    assert.equal(decision.action, 'refuse');
+    assert.match(decision.action === 'refuse' ? decision.reason : '', /not managed by kubernetes-image-puller.*left untouched/);
+  });
+
+  it('updates in place when an image changes, naming the field', () => {
+    const decision = decide(input(asLive(desiredFor('a=nginx:2;b=redis:7')), { desired: desiredFor() }));
+    assert.equal(decision.action, 'update');
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['spec.template.spec.initContainers[a].image']);
+  });
+
+  it('detects a container added by hand and an image changed by hand', () => {
+    const added = asLive(desiredFor());
+    added.spec.template.spec.containers.push({ name: 'intruder', image: 'busybox' });
+    assert.deepEqual(decide(input(added)).action, 'update');
+    const edited = asLive(desiredFor());
+    const first = edited.spec.template.spec.initContainers?.[1];
+    if (first) first.image = 'nginx:evil';
+    const decision = decide(input(edited));
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['spec.template.spec.initContainers[a].image']);
+  });
+
+  it('detects fields slipped into the pod spec', () => {
+    const live = asLive(desiredFor()) as DaemonSet & { spec: { template: { spec: { hostNetwork?: boolean } } } };
+    live.spec.template.spec.hostNetwork = true;
+    const decision = decide(input(live));
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['spec.template.spec.hostNetwork']);
+  });
+
+  it('detects resource, node selector and toleration drift', () => {
+    const live = asLive(desiredFor());
+    const desired = desiredFor('a=nginx:1;b=redis:7', {
+      CACHING_MEMORY_LIMIT: '64Mi',
+      NODE_SELECTOR: '{"zone":"b"}',
+      TOLERATIONS: '[{"key":"gpu","operator":"Exists"}]',
+    });
+    const changed = specDifferences(desired, live);
+    assert.ok(changed.includes('spec.template.spec.nodeSelector.zone'), changed.join());
+    assert.ok(changed.includes('spec.template.spec.tolerations'), changed.join());
+    assert.ok(changed.includes('spec.template.spec.initContainers[a].resources.limits.memory'), changed.join());
+  });
+
+  it('keeps labels, annotations, owners and restart stamps others set, and sends the resourceVersion', () => {
+    const live = asLive(desiredFor('a=nginx:0'));
+    live.metadata.labels = { ...live.metadata.labels, 'team.example.com/cost-center': '42' };
+    live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'u' }];
+    const decision = decide(input(live));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.equal(decision.body.metadata.resourceVersion, '42');
+    assert.equal(decision.body.metadata.labels?.['team.example.com/cost-center'], '42');
+    assert.deepEqual(decision.body.metadata.ownerReferences, live.metadata.ownerReferences);
+    assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+  });
+
+  it('recreates only when the immutable selector differs', () => {
+    const live = asLive(desiredFor());
+    live.spec.selector = { matchLabels: { app: 'old-puller' } };
+    const decision = decide(input(live));
+    assert.equal(decision.action, 'recreate');
+    assert.equal(decision.action === 'recreate' && decision.uid, 'uid-1');
+  });
+
+  it('adds the CronJob owner when it is missing, and only then', () => {
+    const owner = { kind: 'CronJob' as const, name: 'puller' };
+    const live = asLive(desiredFor());
+    const decision = decide(input(live, { owner }));
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['metadata.ownerReferences']);
+    live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'u' }];
+    assert.equal(decide(input(live, { owner })).action, 'none');
+  });
+
+  it('restarts tagged images once the interval has passed, not before', () => {
+    const due = decide(input(asLive(desiredFor(), new Date(NOW.getTime() - HOUR))));
+    assert.equal(due.action, 'update');
+    assert.equal(due.action === 'update' && due.restart, true);
+    assert.deepEqual(due.action === 'update' ? due.changed : ['x'], []);
+    assert.equal(due.action === 'update' && due.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+    assert.equal(decide(input(asLive(desiredFor(), new Date(NOW.getTime() - 20 * 60 * 1000)))).action, 'none');
+  });
+
+  it('never restarts digest-pinned images', () => {
+    const desired = desiredFor(`a=nginx@${DIGEST}`);
+    const live = asLive(desired, new Date(NOW.getTime() - 48 * HOUR));
+    assert.equal(decide(input(live, { desired, hasMutableImages: false })).action, 'none');
+  });
+
+  it('waits for a DaemonSet that is being deleted', () => {
+    const live = asLive(desiredFor());
+    live.metadata.deletionTimestamp = NOW.toISOString();
+    assert.equal(decide(input(live)).action, 'wait-for-deletion');
+  });
+});
+
+describe('refreshDue', () => {
+  const live = (stamp: string | undefined): DaemonSet => {
+    const daemonSet = asLive(desiredFor());
+    daemonSet.spec.template.metadata.annotations = stamp === undefined ? {} : { [REFRESHED_AT_ANNOTATION]: stamp };
+    return daemonSet;
+  };
+  it('counts a run that starts a little early as due', () => {
+    const stamp = new Date(NOW.getTime() - 5 * HOUR + REFRESH_EARLINESS_MS).toISOString();
+    assert.equal(refreshDue(live(stamp), NOW, 5), true);
+    assert.equal(refreshDue(live(new Date(NOW.getTime() - 4 * HOUR).toISOString()), NOW, 5), false);
+  });
+  it('falls back to the creation time, and treats a garbled stamp as due', () => {
+    assert.equal(refreshDue(live(undefined), NOW, 1), true);
+    assert.equal(refreshDue(live('yesterday'), NOW, 1), true);
+  });
+});

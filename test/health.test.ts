@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Diagnosis, MAX_DIAGNOSIS_LINES, podFindings, rolloutOf, summarize } from '../src/health.ts';
+import type { DaemonSet, Pod } from '../src/k8s-types.ts';
+
+function daemonSet(status: DaemonSet['status'], generation = 2): DaemonSet {
+  return { metadata: { generation }, spec: { selector: { matchLabels: {} }, template: { metadata: {}, spec: { containers: [] } } }, status };
+}
+
+function pod(node: string, state: 'ready' | { image: string; reason: string; init?: boolean } | 'unschedulable' | 'pending'): Pod {
+  const spec = {
+    nodeName: node,
+    initContainers: [{ name: 'a', image: 'quay.io/a:1' }, { name: 'b', image: 'quay.io/b:1' }],
+    containers: [{ name: 'kip-hold', image: 'kip:1' }],
+  };
+  if (state === 'ready') return { metadata: { name: `p-${node}` }, spec, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
+  if (state === 'unschedulable') {
+    return { metadata: { name: `p-${node}` }, spec: { ...spec, nodeName: undefined }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes available' }] } };
+  }
+  if (state === 'pending') return { metadata: { name: `p-${node}` }, spec, status: { phase: 'Pending' } };
+  const name = state.image === 'quay.io/b:1' ? 'b' : 'kip-hold';
+  const statuses = [{ name, image: state.image, state: { waiting: { reason: state.reason, message: 'Back-off pulling image' } } }];
+  return {
+    metadata: { name: `p-${node}` },
+    spec,
+    status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False' }], ...(state.init === false ? { containerStatuses: statuses } : { initContainerStatuses: statuses }) },
+  };
+}
+
+describe('rolloutOf', () => {
+  it('is complete when the latest generation is observed and every node is updated and available', () => {
+    assert.equal(rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, numberReady: 3 })).complete, true);
+  });
+  it('is not complete while the controller has not seen the latest generation', () => {
+    assert.equal(rolloutOf(daemonSet({ observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 })).complete, false);
+  });
+  it('is not complete while old pods remain or pods are unavailable', () => {
+    assert.equal(rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 2, numberAvailable: 3 })).complete, false);
+    assert.equal(rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 2 })).complete, false);
+  });
+  it('treats zero matching nodes as complete (the pass warns about it)', () => {
+    const rollout = rolloutOf(daemonSet({ observedGeneration: 2 }));
+    assert.equal(rollout.complete, true);
+    assert.equal(rollout.desired, 0);
+  });
+  it('is not complete for a fresh object with no status', () => {
+    assert.equal(rolloutOf(daemonSet(undefined, 1)).complete, false);
+  });
+});
+
+describe('diagnosis', () => {
+  it('ignores ready pods and explains unready ones by image and reason', () => {
+    assert.deepEqual(podFindings(pod('n1', 'ready')), []);
+    assert.deepEqual(podFindings(pod('n1', { image: 'quay.io/b:1', reason: 'ImagePullBackOff' })), [
+      { image: 'quay.io/b:1', reason: 'ImagePullBackOff', message: 'Back-off pulling image' },
+    ]);
+    assert.equal(podFindings(pod('n1', 'unschedulable'))[0]?.reason, 'Unschedulable');
+    assert.match(podFindings(pod('n1', 'pending'))[0]?.reason ?? '', /Pending, not ready/);
+  });
+
+  it('groups 5,000 nodes into a few lines with node counts, largest first', () => {
+    const diagnosis = new Diagnosis();
+    const pods: Pod[] = [];
+    for (let index = 0; index < 5000; index += 1) {
+      const node = `node-${String(index)}`;
+      if (index % 10 === 0) pods.push(pod(node, { image: 'quay.io/b:1', reason: 'ErrImagePull' }));
+      else if (index % 3 === 0) pods.push(pod(node, { image: 'quay.io/b:1', reason: 'ImagePullBackOff' }));
+      else if (index % 7 === 0) pods.push(pod(node, { image: 'kip:1', reason: 'CrashLoopBackOff', init: false }));
+      else pods.push(pod(node, 'ready'));
+    }
+    for (let start = 0; start < pods.length; start += 500) diagnosis.add(pods.slice(start, start + 500));
+    const groups = diagnosis.groups();
+    assert.deepEqual(groups.map((group) => [group.image, group.reason, group.nodes]), [
+      ['quay.io/b:1', 'ImagePullBackOff', 1500],
+      ['kip:1', 'CrashLoopBackOff', 428],
+      ['quay.io/b:1', 'ErrImagePull', 500],
+    ].sort((a, b) => Number(b[2]) - Number(a[2])));
+    const lines = summarize(groups, rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 5000, numberAvailable: 2571 })));
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] ?? '', /^quay\.io\/b:1: ImagePullBackOff on 1500 nodes, e\.g\. node-3/);
+  });
+
+  it('caps the summary and says how much was left out', () => {
+    const diagnosis = new Diagnosis();
+    diagnosis.add(Array.from({ length: 20 }, (_, index) => pod(`n${String(index)}`, { image: `quay.io/b:1`, reason: `Reason${String(index)}` })));
+    const lines = summarize(diagnosis.groups(), rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 20 })));
+    assert.equal(lines.length, MAX_DIAGNOSIS_LINES + 1);
+    assert.match(lines.at(-1) ?? '', /and 12 more image\/reason groups on 12 nodes/);
+  });
+
+  it('counts a node once per group even when several pods there report it', () => {
+    const diagnosis = new Diagnosis();
+    diagnosis.add([pod('n1', { image: 'quay.io/b:1', reason: 'ErrImagePull' }), pod('n1', { image: 'quay.io/b:1', reason: 'ErrImagePull' })]);
+    assert.equal(diagnosis.groups()[0]?.nodes, 1);
+    assert.equal(diagnosis.podsSeen, 2);
+  });
+
+  it('still says something when no pod reports an error', () => {
+    const lines = summarize([], rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 4, numberAvailable: 1 })));
+    assert.deepEqual(lines, ['3 of 4 nodes have no available pod yet, and no pod reports an error']);
+  });
+});
