@@ -97,6 +97,8 @@ async function main(): Promise<ExitCode> {
       updated: outcome.rollout?.updated,
       available: outcome.rollout?.available,
       durationMs: Date.now() - started,
+      waitedMs: outcome.waitedMs,
+      ...(outcome.diagnosisMs === 0 ? {} : { diagnosisMs: outcome.diagnosisMs }),
       requests: cluster.requests(),
       exitCode: outcome.exitCode,
       ...(outcome.diagnosis.length === 0 ? {} : { diagnosis: outcome.diagnosis }),

@@ -38,6 +38,9 @@ export interface PassOutcome {
   rollout: Rollout | undefined;
   diagnosis: string[];
   error: string | undefined;
+  /** Time spent waiting for controllers (rollout polling), as opposed to the pass's own work. */
+  waitedMs: number;
+  diagnosisMs: number;
 }
 
 const MAX_DECISION_ROUNDS = 5;
@@ -73,6 +76,7 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
     withRetry(operation, { deadline, now: () => deps.now().getTime(), sleep: deps.sleep, signal });
   const desired = desiredDaemonSet(config);
   const done: { action: Action; changed: string[] } = { action: 'unchanged', changed: [] };
+  const timing = { waitedMs: 0, diagnosisMs: 0 };
   let current: DaemonSet | undefined;
   const interrupted = (): boolean => signal.aborted;
 
@@ -167,7 +171,9 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
     let rollout = rolloutOf(daemonSet);
     let poll = FIRST_POLL_MS;
     while (!rollout.complete && !signal.aborted && deps.now().getTime() + poll < deadline) {
+      const sleptFrom = deps.now().getTime();
       await deps.sleep(poll, signal);
+      timing.waitedMs += deps.now().getTime() - sleptFrom;
       if (interrupted()) break;
       poll = Math.min(poll * 1.5, MAX_POLL_MS);
       const latest = await retrying(() => cluster.readDaemonSet());
@@ -196,17 +202,19 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
     const rollout = await awaitRollout(daemonSet);
     if (rollout.complete) {
       if (rollout.desired === 0) log.warn('no node matches the DaemonSet\'s node selector, affinity and tolerations; nothing is cached', { daemonset: config.daemonSetName });
-      return { exitCode: ExitCode.healthy, ...done, rollout, diagnosis: [], error: undefined };
+      return { exitCode: ExitCode.healthy, ...done, rollout, diagnosis: [], error: undefined, ...timing };
     }
+    const diagnosedFrom = deps.now().getTime();
     const diagnosis = await diagnose(current ?? daemonSet, rollout);
+    timing.diagnosisMs = deps.now().getTime() - diagnosedFrom;
     const error = interrupted() ? 'interrupted (SIGTERM) before the rollout completed' : `not healthy after ${String(config.rolloutTimeoutSeconds)}s (ROLLOUT_TIMEOUT_SECONDS)`;
-    return { exitCode: ExitCode.unhealthy, ...done, rollout, diagnosis, error };
+    return { exitCode: ExitCode.unhealthy, ...done, rollout, diagnosis, error, ...timing };
   } catch (error) {
     if (error instanceof PassError) {
-      return { exitCode: error.exitCode, action: error.exitCode === ExitCode.refused ? 'refused' : 'failed', changed: done.changed, rollout: undefined, diagnosis: [], error: error.message };
+      return { exitCode: error.exitCode, action: error.exitCode === ExitCode.refused ? 'refused' : 'failed', changed: done.changed, rollout: undefined, diagnosis: [], error: error.message, ...timing };
     }
     if (error instanceof ApiError) {
-      return { exitCode: ExitCode.error, action: done.action === 'unchanged' ? 'failed' : done.action, changed: done.changed, rollout: undefined, diagnosis: [], error: describeApiError(error, config.namespace) };
+      return { exitCode: ExitCode.error, action: done.action === 'unchanged' ? 'failed' : done.action, changed: done.changed, rollout: undefined, diagnosis: [], error: describeApiError(error, config.namespace), ...timing };
     }
     throw error;
   }
