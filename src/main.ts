@@ -8,6 +8,7 @@ import { ExitCode } from './exit-codes.ts';
 import { createCluster, loadKubeConfig, toYaml } from './kube.ts';
 import { earlyLogger } from './log.ts';
 import { runPass } from './pass.ts';
+import { describeReservation, podReservation } from './reservation.ts';
 import { abortableSleep } from './retry.ts';
 
 const VERSION = packageJson.version;
@@ -71,7 +72,9 @@ async function main(): Promise<ExitCode> {
   log.level = config.logLevel;
 
   if (mode === 'dry-run') {
-    process.stdout.write(toYaml(desiredDaemonSet(config)));
+    const daemonSet = desiredDaemonSet(config);
+    const reservation = describeReservation(podReservation(daemonSet.spec.template.spec));
+    process.stdout.write(`# ${String(config.images.length)} image(s); reserved per node: ${reservation}\n${toYaml(daemonSet)}`);
     return ExitCode.healthy;
   }
 

@@ -25,3 +25,17 @@ export function podReservation(spec: PodSpec): Reservation {
     limits: { cpu: effective(spec, 'limits', 'cpu'), memory: effective(spec, 'limits', 'memory') },
   };
 }
+
+function formatBytes(bytes: number): string {
+  return bytes % 2 ** 20 === 0 ? `${String(bytes / 2 ** 20)}Mi` : `${String(Math.round(bytes / 1024))}Ki`;
+}
+
+function formatCores(cores: number): string {
+  return `${String(Math.round(cores * 1000))}m`;
+}
+
+/** "requests cpu=50m memory=10Mi, limits cpu=200m memory=20Mi" */
+export function describeReservation(reservation: Reservation): string {
+  const { requests, limits } = reservation;
+  return `requests cpu=${formatCores(requests.cpu)} memory=${formatBytes(requests.memory)}, limits cpu=${formatCores(limits.cpu)} memory=${formatBytes(limits.memory)}`;
+}

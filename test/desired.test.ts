@@ -102,3 +102,11 @@ describe('desiredDaemonSet properties', () => {
     }
   });
 });
+
+describe('describeReservation', () => {
+  it('prints the per-node reservation in Kubernetes units', async () => {
+    const { describeReservation } = await import('../src/reservation.ts');
+    const spec = desiredDaemonSet(loadConfig({ IMAGES: manyImages(30), CACHING_MEMORY_REQUEST: '512Ki' })).spec.template.spec;
+    assert.equal(describeReservation(podReservation(spec)), 'requests cpu=50m memory=512Ki, limits cpu=200m memory=20Mi');
+  });
+});
