@@ -43,7 +43,7 @@ export interface PassOutcome {
   diagnosisMs: number;
 }
 
-const MAX_DECISION_ROUNDS = 5;
+const MAX_CONFLICTS = 5;
 const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 3000;
 const MAX_CHANGED_IN_SUMMARY = 20;
@@ -144,7 +144,8 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
   }
 
   async function reconcile(): Promise<DaemonSet> {
-    for (let round = 0; round < MAX_DECISION_ROUNDS && !signal.aborted; round += 1) {
+    let conflicts = 0;
+    while (!interrupted() && deps.now().getTime() < deadline) {
       current = await retrying(() => cluster.readDaemonSet());
       const decision = decide({
         desired,
@@ -160,11 +161,14 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
         if (result !== undefined) return result;
       } catch (error) {
         // Another writer got there first (a concurrent pass, a hand edit): look again.
-        if (!isConflict(error)) throw error;
+        if (!isConflict(error) || ++conflicts >= MAX_CONFLICTS) throw error;
         log.debug('conflict, reading again', { error: (error as Error).message });
       }
     }
-    throw new PassError(signal.aborted ? 'interrupted before the DaemonSet was reconciled' : 'the DaemonSet kept changing under this pass; giving up for this run', ExitCode.error);
+    throw new PassError(
+      interrupted() ? 'interrupted before the DaemonSet was reconciled' : 'the old DaemonSet was still being deleted at the deadline; the next pass creates it',
+      interrupted() ? ExitCode.unhealthy : ExitCode.error,
+    );
   }
 
   async function awaitRollout(daemonSet: DaemonSet): Promise<Rollout> {
