@@ -9,6 +9,14 @@ log() { printf '[build-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 have() { [ -x "$BIN_DIR/$1" ]; }
 
 mkdir -p "$BIN_DIR"
+# Two callers at once (run.sh and demo.sh, or two shells) would both compile for 20 minutes and
+# overwrite each other's binaries: the second waits for the first and then finds them cached.
+exec 9>"$BIN_DIR.lock"
+if ! flock -n 9; then
+  log "another build of $BIN_DIR is running; waiting for it"
+  flock 9
+fi
+started=$SECONDS
 export GOTOOLCHAIN=local CGO_ENABLED=0
 export GOFLAGS=
 WORK=$(mktemp -d)
@@ -75,5 +83,9 @@ build_helm() {
 
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(kubernetes etcd kwok helm)
-for target in "${targets[@]}"; do "build_$target"; done
-log "binaries in $BIN_DIR"
+for target in "${targets[@]}"; do
+  step_started=$SECONDS
+  "build_$target"
+  if [ $((SECONDS - step_started)) -gt 1 ]; then log "$target took $((SECONDS - step_started))s"; fi
+done
+log "binaries in $BIN_DIR ($((SECONDS - started))s)"

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1.7
+# kubernetes-image-puller: one reconcile pass per CronJob run (`node /app/main.mjs`), plus the static
+# helper the DaemonSet copies into every pod (/usr/local/bin/kip-helper).
+#
+# Every RUN below is a script CI also runs outside Docker (npm ci, npm run build, src/helper/build.sh),
+# so a green CI means these steps work; only the base images are Docker-specific.
+# Pin the three base images by digest in release builds (e.g. --build-arg NODE_BUILD_IMAGE=…@sha256:…).
+ARG NODE_BUILD_IMAGE=docker.io/library/node:24-bookworm-slim
+ARG HELPER_BUILD_IMAGE=docker.io/library/debian:bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+
+FROM ${NODE_BUILD_IMAGE} AS bundle
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && test -s dist/main.mjs
+
+FROM ${HELPER_BUILD_IMAGE} AS helper
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev binutils \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY src/helper/ ./src/helper/
+RUN bash src/helper/build.sh /out/kip-helper
+
+FROM ${RUNTIME_IMAGE}
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="kubernetes-image-puller" \
+      org.opencontainers.image.description="Caches container images on every node through a DaemonSet reconciled by a CronJob" \
+      org.opencontainers.image.licenses="EPL-2.0" \
+      org.opencontainers.image.version="${VERSION}"
+# Owned by root, group 0, world-readable: any UID the platform picks (OpenShift's arbitrary UID runs in
+# group 0) can read the bundle and run the helper; nothing is writable, so readOnlyRootFilesystem works.
+COPY --from=bundle --chown=0:0 --chmod=0444 /src/dist/main.mjs* /app/
+COPY --from=helper --chown=0:0 --chmod=0555 /out/kip-helper /usr/local/bin/kip-helper
+WORKDIR /app
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+# Numeric, so the kubelet can check runAsNonRoot without an /etc/passwd lookup.
+USER 65532:65532
+# The distroless entrypoint is node itself; arguments after the script go to the program (e.g. --dry-run).
+CMD ["/app/main.mjs"]

@@ -1,0 +1,175 @@
+{{/* Names, labels and derived settings shared by the templates. */}}
+
+{{- define "kip.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kip.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Selector labels: only the immutable name + instance. */}}
+{{- define "kip.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kip.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kip.labels" -}}
+{{ include "kip.selectorLabels" . }}
+helm.sh/chart: {{ include "kip.chart" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | toString | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: kubernetes-image-puller
+{{- end -}}
+
+{{/* The chart's own image: runs the pass and provides the DaemonSet's helper (KIP_IMAGE). */}}
+{{- define "kip.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
+{{- end -}}
+
+{{/* A value given either as a JSON string (the upstream form) or as YAML, rendered as a JSON string. */}}
+{{- define "kip.json" -}}
+{{- if kindIs "string" . -}}{{ . }}{{- else -}}{{ toJson . }}{{- end -}}
+{{- end -}}
+
+{{/* IMAGES: the upstream `name=image;...` string, or a map of name: image (sorted by name). */}}
+{{- define "kip.images" -}}
+{{- $images := .Values.configMap.images -}}
+{{- if kindIs "map" $images -}}
+{{- $pairs := list -}}
+{{- range $name := keys $images | sortAlpha -}}
+{{- $pairs = append $pairs (printf "%s=%s" $name (get $images $name)) -}}
+{{- end -}}
+{{- join ";" $pairs -}}
+{{- else -}}
+{{- $images -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kip.imagePullSecrets" -}}
+{{- $secrets := .Values.configMap.imagePullSecrets -}}
+{{- if kindIs "slice" $secrets -}}{{ join ";" $secrets }}{{- else -}}{{ $secrets }}{{- end -}}
+{{- end -}}
+
+{{/* The upstream README documents the misspelt `cachingMemeryLimit`; when set it wins. */}}
+{{- define "kip.memoryLimit" -}}
+{{- $misspelt := .Values.configMap.cachingMemeryLimit -}}
+{{- if and (not (kindIs "invalid" $misspelt)) (ne (toString $misspelt) "") -}}
+{{- $misspelt -}}
+{{- else -}}
+{{- .Values.configMap.cachingMemoryLimit -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kip.intervalHours" -}}
+{{- .Values.configMap.cachingIntervalHours | toString | atoi -}}
+{{- end -}}
+
+{{- define "kip.rolloutTimeoutSeconds" -}}
+{{- .Values.configMap.rolloutTimeoutSeconds | toString | atoi -}}
+{{- end -}}
+
+{{/*
+Cron schedule (UTC). Minute M (and hour H for a daily pass) come from a hash of namespace/release, so
+each install fires at its own time. Whole days are only evenly divided by 1,2,3,4,6,8,12,24 hours; any
+other interval runs hourly and the pass itself refreshes only when the interval has elapsed.
+*/}}
+{{- define "kip.schedule" -}}
+{{- if .Values.schedule -}}
+{{- .Values.schedule -}}
+{{- else -}}
+{{- $hours := include "kip.intervalHours" . | atoi -}}
+{{- $hash := printf "%s/%s" .Release.Namespace .Release.Name | adler32sum | atoi -}}
+{{- $minute := mod $hash 60 -}}
+{{- if has $hours (list 2 3 4 6 8 12) -}}
+{{- printf "%d */%d * * *" $minute $hours -}}
+{{- else if eq $hours 24 -}}
+{{- printf "%d %d * * *" $minute (mod (div $hash 60) 24) -}}
+{{- else -}}
+{{- printf "%d * * * *" $minute -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kip.activeDeadlineSeconds" -}}
+{{- if .Values.cronJob.activeDeadlineSeconds -}}
+{{- .Values.cronJob.activeDeadlineSeconds | toString | atoi -}}
+{{- else -}}
+{{- add (include "kip.rolloutTimeoutSeconds" . | atoi) 180 -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kip.containerName" -}}image-puller{{- end -}}
+
+{{/*
+Job spec shared by the CronJob and the first-pass hook Job. Exit 2 (invalid configuration) and 4
+(refused: a foreign DaemonSet has the name) cannot be fixed by retrying, so they fail the Job at once;
+an evicted pod does not count as a failed attempt.
+*/}}
+{{- define "kip.jobSpec" -}}
+backoffLimit: {{ .Values.cronJob.backoffLimit }}
+activeDeadlineSeconds: {{ include "kip.activeDeadlineSeconds" . }}
+podFailurePolicy:
+  rules:
+    - action: FailJob
+      onExitCodes:
+        containerName: {{ include "kip.containerName" . }}
+        operator: In
+        values: [2, 4]
+    - action: Ignore
+      onPodConditions:
+        - type: DisruptionTarget
+template:
+  metadata:
+    labels:
+      {{- include "kip.labels" . | nindent 6 }}
+      app.kubernetes.io/component: reconcile-pass
+    {{- with .Values.job.podAnnotations }}
+    annotations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  spec:
+    serviceAccountName: {{ .Values.serviceAccount.name }}
+    # The pass talks to the API server; the ServiceAccount itself does not automount.
+    automountServiceAccountToken: true
+    enableServiceLinks: false
+    restartPolicy: Never
+    {{- with .Values.job.podSecurityContext }}
+    securityContext:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with .Values.job.nodeSelector }}
+    nodeSelector:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with .Values.job.tolerations }}
+    tolerations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    containers:
+      - name: {{ include "kip.containerName" . }}
+        image: {{ include "kip.image" . | quote }}
+        imagePullPolicy: {{ .Values.image.pullPolicy }}
+        envFrom:
+          - configMapRef:
+              name: {{ .Values.configMap.name }}
+        env:
+          - name: NAMESPACE
+            valueFrom:
+              fieldRef:
+                fieldPath: metadata.namespace
+          - name: CRONJOB_NAME
+            value: {{ .Values.appName | quote }}
+          - name: KIP_IMAGE
+            value: {{ include "kip.image" . | quote }}
+        # The last log lines become the pod's termination message (kubectl describe / get -o yaml).
+        terminationMessagePolicy: FallbackToLogsOnError
+        {{- with .Values.job.resources }}
+        resources:
+          {{- toYaml . | nindent 10 }}
+        {{- end }}
+        {{- with .Values.job.securityContext }}
+        securityContext:
+          {{- toYaml . | nindent 10 }}
+        {{- end }}
+{{- end -}}

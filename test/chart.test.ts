@@ -1,0 +1,323 @@
+// The Helm chart, rendered by the real helm binary (built by e2e/cluster/build-binaries.sh; these tests
+// fail if it is missing, because CI always builds it). No cluster is needed.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  adler32,
+  at,
+  chartDir,
+  cronJobPodSpec,
+  find,
+  helm,
+  helmTemplate,
+  renderChart,
+  upstreamHelmValues,
+  withValuesFile,
+  type KubeObject,
+} from '../e2e/packaging/fixtures.ts';
+
+const NS = 'k8s-image-puller';
+const RELEASE = 'kip';
+
+/** The env vars of the product contract that come from the ConfigMap (the rest are set on the pod). */
+const CONFIG_KEYS = [
+  'AFFINITY',
+  'CACHING_CPU_LIMIT',
+  'CACHING_CPU_REQUEST',
+  'CACHING_INTERVAL_HOURS',
+  'CACHING_MEMORY_LIMIT',
+  'CACHING_MEMORY_REQUEST',
+  'CACHING_RUN_AS_USER',
+  'DAEMONSET_ANNOTATIONS',
+  'DAEMONSET_NAME',
+  'IMAGES',
+  'IMAGE_PULL_SECRETS',
+  'LOG_FORMAT',
+  'LOG_LEVEL',
+  'MAX_UNAVAILABLE',
+  'NODE_SELECTOR',
+  'PRIORITY_CLASS_NAME',
+  'ROLLOUT_TIMEOUT_SECONDS',
+  'TOLERATIONS',
+];
+
+function withConfig(configMap: Record<string, unknown>, rest: Record<string, unknown> = {}) {
+  return { ...upstreamHelmValues, ...rest, configMap: { ...upstreamHelmValues.configMap, ...configMap } };
+}
+
+function configData(objects: KubeObject[]): Record<string, string> {
+  return find(objects, 'ConfigMap').data as Record<string, string>;
+}
+
+describe('helm lint', () => {
+  it('passes --strict with the default values', () => {
+    const res = helm(['lint', '--strict', chartDir]);
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+  });
+
+  it('passes --strict with the upstream README example values', () => {
+    const res = withValuesFile(upstreamHelmValues, (file) => helm(['lint', '--strict', chartDir, '--values', file]));
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+  });
+});
+
+describe('objects rendered from the upstream README example values', () => {
+  const objects = renderChart({ release: RELEASE, namespace: NS, values: upstreamHelmValues });
+
+  it('are the ServiceAccount, Role, RoleBinding, ConfigMap, CronJob and first-pass hook Job', () => {
+    const hooks = (o: KubeObject) => (o.metadata.annotations as Record<string, string> | undefined)?.['helm.sh/hook'];
+    const plain = objects.filter((o) => !hooks(o)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(plain, [
+      'ConfigMap/k8s-image-puller',
+      'CronJob/kubernetes-image-puller',
+      'Role/k8s-image-puller',
+      'RoleBinding/k8s-image-puller',
+      'ServiceAccount/k8s-image-puller',
+    ]);
+    const hooked = objects.filter(hooks).map((o) => `${o.kind}/${o.metadata.name}:${hooks(o)}`).sort();
+    assert.deepEqual(hooked, [
+      'Job/kubernetes-image-puller-first-pass:post-install,post-upgrade',
+      'Pod/kubernetes-image-puller-test-config:test',
+    ]);
+  });
+
+  it('all carry the standard labels and the release namespace', () => {
+    for (const o of objects) {
+      const labels = o.metadata.labels ?? {};
+      assert.equal(labels['app.kubernetes.io/name'], 'kubernetes-image-puller', `${o.kind} name label`);
+      assert.equal(labels['app.kubernetes.io/instance'], RELEASE, `${o.kind} instance label`);
+      assert.equal(labels['app.kubernetes.io/managed-by'], 'Helm', `${o.kind} managed-by label`);
+      assert.match(labels['helm.sh/chart'] ?? '', /^kubernetes-image-puller-\d+\.\d+\.\d+/, `${o.kind} chart label`);
+      assert.equal(o.metadata.namespace, NS, `${o.kind} namespace`);
+    }
+  });
+
+  it('put every contract variable in the ConfigMap, with the upstream values', () => {
+    const data = configData(objects);
+    assert.deepEqual(Object.keys(data).sort(), CONFIG_KEYS);
+    assert.equal(data['DAEMONSET_NAME'], 'kubernetes-image-puller');
+    assert.equal(data['IMAGES'], upstreamHelmValues.configMap.images);
+    assert.equal(data['CACHING_INTERVAL_HOURS'], '1');
+    assert.equal(data['CACHING_MEMORY_REQUEST'], '10Mi');
+    assert.equal(data['CACHING_MEMORY_LIMIT'], '20Mi');
+    assert.equal(data['NODE_SELECTOR'], '{}');
+    for (const [k, v] of Object.entries(data)) assert.equal(typeof v, 'string', `${k} must be a string`);
+  });
+
+  it('grant the Role exactly the verbs the pass needs, in its namespace only', () => {
+    const role = find(objects, 'Role');
+    assert.deepEqual(role['rules'], [
+      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
+    ]);
+    assert.equal(objects.some((o) => o.kind.startsWith('Cluster')), false, 'nothing cluster-wide');
+    const binding = find(objects, 'RoleBinding');
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-image-puller' });
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);
+    assert.equal(find(objects, 'ServiceAccount')['automountServiceAccountToken'], false);
+  });
+
+  it('make the CronJob safe to run unattended', () => {
+    const cronJob = find(objects, 'CronJob');
+    const spec = cronJob['spec'] as Record<string, unknown>;
+    assert.equal(spec['concurrencyPolicy'], 'Forbid');
+    assert.equal(spec['timeZone'], 'Etc/UTC');
+    assert.equal(typeof spec['startingDeadlineSeconds'], 'number');
+    assert.equal(typeof spec['successfulJobsHistoryLimit'], 'number');
+    assert.equal(typeof spec['failedJobsHistoryLimit'], 'number');
+    const job = at(cronJob, 'spec.jobTemplate.spec') as Record<string, unknown>;
+    assert.equal(job['backoffLimit'], 2);
+    const rollout = Number(configData(objects)['ROLLOUT_TIMEOUT_SECONDS']);
+    assert.ok((job['activeDeadlineSeconds'] as number) > rollout, 'activeDeadlineSeconds must exceed the rollout timeout');
+    const pod = cronJobPodSpec(cronJob);
+    assert.equal(pod.restartPolicy, 'Never');
+    assert.deepEqual(job['podFailurePolicy'], {
+      rules: [
+        { action: 'FailJob', onExitCodes: { containerName: pod.containers[0]!.name, operator: 'In', values: [2, 4] } },
+        { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+      ],
+    });
+  });
+
+  it('run the pass with the ConfigMap, its namespace, its CronJob name and the chart image', () => {
+    const cronJob = find(objects, 'CronJob');
+    const pod = cronJobPodSpec(cronJob);
+    assert.equal(pod.serviceAccountName, 'k8s-image-puller');
+    assert.equal(pod.automountServiceAccountToken, true);
+    assert.equal(pod.containers.length, 1);
+    const container = pod.containers[0]!;
+    const image = 'quay.io/eclipse/kubernetes-image-puller:latest';
+    assert.equal(container.image, image);
+    assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'k8s-image-puller' } }]);
+    assert.deepEqual(container.env, [
+      { name: 'NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'CRONJOB_NAME', value: cronJob.metadata.name },
+      { name: 'KIP_IMAGE', value: image },
+    ]);
+    assert.equal(container.command, undefined, 'the image entrypoint runs node /app/main.mjs');
+  });
+
+  it('give the pass a pod that meets the restricted Pod Security Standard without a fixed UID', () => {
+    const pod = cronJobPodSpec(find(objects, 'CronJob'));
+    assert.equal(pod.securityContext?.['runAsNonRoot'], true);
+    assert.deepEqual(pod.securityContext?.['seccompProfile'], { type: 'RuntimeDefault' });
+    assert.equal(pod.securityContext?.['runAsUser'], undefined, 'OpenShift restricted-v2 assigns the UID');
+    const sc = pod.containers[0]!.securityContext ?? {};
+    assert.equal(sc['allowPrivilegeEscalation'], false);
+    assert.equal(sc['readOnlyRootFilesystem'], true);
+    assert.deepEqual(sc['capabilities'], { drop: ['ALL'] });
+    assert.equal(sc['privileged'], undefined);
+    assert.equal(sc['runAsUser'], undefined);
+  });
+
+  it('run the first pass as a hook Job with exactly the CronJob job spec', () => {
+    const hook = find(objects, 'Job', 'kubernetes-image-puller-first-pass');
+    const annotations = hook.metadata['annotations'] as Record<string, string>;
+    assert.equal(annotations['helm.sh/hook'], 'post-install,post-upgrade');
+    assert.match(annotations['helm.sh/hook-delete-policy'] ?? '', /before-hook-creation/);
+    const { ttlSecondsAfterFinished, ...hookSpec } = hook['spec'] as Record<string, unknown>;
+    assert.equal(typeof ttlSecondsAfterFinished, 'number');
+    assert.deepEqual(hookSpec, at(find(objects, 'CronJob'), 'spec.jobTemplate.spec'));
+  });
+
+  it('test the released configuration with a --dry-run pod under `helm test`', () => {
+    const pod = find(objects, 'Pod', 'kubernetes-image-puller-test-config');
+    const container = (at(pod, 'spec.containers') as Array<{ args: string[]; envFrom: unknown; image: string }>)[0]!;
+    assert.deepEqual(container.args, ['/app/main.mjs', '--dry-run']);
+    assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'k8s-image-puller' } }]);
+    assert.equal(container.image, 'quay.io/eclipse/kubernetes-image-puller:latest');
+    assert.equal(at(pod, 'spec.restartPolicy'), 'Never');
+    assert.equal(at(pod, 'spec.automountServiceAccountToken'), false, '--dry-run makes no API call');
+    assert.equal(at(pod, 'spec.securityContext.runAsNonRoot'), true);
+  });
+});
+
+describe('CronJob schedule', () => {
+  // The minute (and the hour of a daily pass) come from Adler-32 of "<namespace>/<release>".
+  const hash = adler32(`${NS}/${RELEASE}`);
+  const m = hash % 60;
+  const h = Math.floor(hash / 60) % 24;
+  const cases: Array<{ hours: string | number; schedule: string; why: string }> = [
+    { hours: '1', schedule: `${m} * * * *`, why: 'hourly' },
+    { hours: 1, schedule: `${m} * * * *`, why: 'hourly (a number works as well as the upstream string)' },
+    { hours: '6', schedule: `${m} */6 * * *`, why: '6 divides 24' },
+    { hours: '12', schedule: `${m} */12 * * *`, why: '12 divides 24' },
+    { hours: '5', schedule: `${m} * * * *`, why: '5 does not divide 24: hourly, the pass waits for 5 h' },
+    { hours: '7', schedule: `${m} * * * *`, why: '7 does not divide 24' },
+    { hours: '24', schedule: `${m} ${h} * * *`, why: 'daily at a per-release hour' },
+    { hours: '48', schedule: `${m} * * * *`, why: 'longer than a day: hourly, the pass waits' },
+  ];
+  for (const c of cases) {
+    it(`cachingIntervalHours=${JSON.stringify(c.hours)} → "${c.schedule}" (${c.why})`, () => {
+      const objects = renderChart({ release: RELEASE, namespace: NS, values: withConfig({ cachingIntervalHours: c.hours }) });
+      assert.equal(at(find(objects, 'CronJob'), 'spec.schedule'), c.schedule);
+      assert.equal(configData(objects)['CACHING_INTERVAL_HOURS'], String(c.hours));
+    });
+  }
+
+  it('spreads the minute across releases', () => {
+    const minutes = new Set(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((release) =>
+        at(find(renderChart({ release, namespace: NS }), 'CronJob'), 'spec.schedule'),
+      ),
+    );
+    assert.ok(minutes.size >= 3, `expected different minutes, got ${[...minutes].join(' | ')}`);
+  });
+
+  it('uses `schedule` verbatim when set', () => {
+    const objects = renderChart({ values: { schedule: '5 4 * * 1' } });
+    assert.equal(at(find(objects, 'CronJob'), 'spec.schedule'), '5 4 * * 1');
+  });
+});
+
+describe('values', () => {
+  it('the upstream README spelling cachingMemeryLimit takes effect when set', () => {
+    const misspelt = configData(renderChart({ values: withConfig({ cachingMemeryLimit: '33Mi', cachingMemoryLimit: '20Mi' }) }));
+    assert.equal(misspelt['CACHING_MEMORY_LIMIT'], '33Mi');
+    const correct = configData(renderChart({ values: { configMap: { cachingMemoryLimit: '44Mi' } } }));
+    assert.equal(correct['CACHING_MEMORY_LIMIT'], '44Mi');
+  });
+
+  const cases: Array<{ set: Record<string, unknown>; key: string; expected: string }> = [
+    { set: { images: { b: 'quay.io/b:1', a: 'docker.io/a@sha256:' + '0'.repeat(64) } }, key: 'IMAGES', expected: `a=docker.io/a@sha256:${'0'.repeat(64)};b=quay.io/b:1` },
+    { set: { nodeSelector: { 'kubernetes.io/os': 'linux' } }, key: 'NODE_SELECTOR', expected: '{"kubernetes.io/os":"linux"}' },
+    { set: { nodeSelector: '{"disk":"ssd"}' }, key: 'NODE_SELECTOR', expected: '{"disk":"ssd"}' },
+    { set: { tolerations: [{ operator: 'Exists' }] }, key: 'TOLERATIONS', expected: '[{"operator":"Exists"}]' },
+    { set: {}, key: 'TOLERATIONS', expected: '[]' },
+    { set: {}, key: 'AFFINITY', expected: '{}' },
+    { set: { imagePullSecrets: ['one', 'two'] }, key: 'IMAGE_PULL_SECRETS', expected: 'one;two' },
+    { set: { imagePullSecrets: 'one;two' }, key: 'IMAGE_PULL_SECRETS', expected: 'one;two' },
+    { set: { daemonsetAnnotations: { 'example.com/team': 'ide' } }, key: 'DAEMONSET_ANNOTATIONS', expected: '{"example.com/team":"ide"}' },
+    { set: { cachingRunAsUser: '' }, key: 'CACHING_RUN_AS_USER', expected: '' },
+    { set: { cachingRunAsUser: 1001 }, key: 'CACHING_RUN_AS_USER', expected: '1001' },
+    { set: { maxUnavailable: 2 }, key: 'MAX_UNAVAILABLE', expected: '2' },
+    { set: { cachingCpuLimit: 1 }, key: 'CACHING_CPU_LIMIT', expected: '1' },
+    { set: { priorityClassName: 'low' }, key: 'PRIORITY_CLASS_NAME', expected: 'low' },
+    { set: { logLevel: 'debug', logFormat: 'text' }, key: 'LOG_FORMAT', expected: 'text' },
+    { set: { rolloutTimeoutSeconds: 600 }, key: 'ROLLOUT_TIMEOUT_SECONDS', expected: '600' },
+  ];
+  for (const c of cases) {
+    it(`configMap ${JSON.stringify(c.set)} → ${c.key}=${JSON.stringify(c.expected)}`, () => {
+      assert.equal(configData(renderChart({ values: withConfig(c.set) }))[c.key], c.expected);
+    });
+  }
+
+  it('a longer rollout timeout moves the Job deadline with it', () => {
+    const cronJob = find(renderChart({ values: withConfig({ rolloutTimeoutSeconds: 900 }) }), 'CronJob');
+    assert.ok((at(cronJob, 'spec.jobTemplate.spec.activeDeadlineSeconds') as number) > 900);
+  });
+
+  it('job pod settings reach the CronJob pod, and a UID only when asked for', () => {
+    const objects = renderChart({
+      values: {
+        job: {
+          podSecurityContext: { runAsNonRoot: true, runAsUser: 1234, seccompProfile: { type: 'RuntimeDefault' } },
+          resources: { requests: { cpu: '10m', memory: '64Mi' } },
+        },
+      },
+    });
+    const pod = cronJobPodSpec(find(objects, 'CronJob'));
+    assert.equal(pod.securityContext?.['runAsUser'], 1234);
+    // Helm merges maps with the defaults: the limits stay unless set to null.
+    assert.deepEqual(pod.containers[0]!.resources, { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+  });
+
+  it('firstPass.enabled=false drops the hook Job', () => {
+    const objects = renderChart({ values: { firstPass: { enabled: false } } });
+    assert.equal(objects.filter((o) => o.kind === 'Job').length, 0);
+  });
+});
+
+describe('values.schema.json rejects bad values with a message naming them', () => {
+  const cases: Array<{ values: unknown; names: RegExp }> = [
+    { values: withConfig({ cachingIntervalHours: 0 }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: '0' }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: '3h' }), names: /cachingIntervalHours/ },
+    { values: withConfig({ images: 'quay.io/eclipse/che-theia:next' }), names: /images/ },
+    { values: withConfig({ images: 'Theia=quay.io/eclipse/che-theia:next' }), names: /images/ },
+    { values: withConfig({ images: 'a=x:1;;b=y:2' }), names: /images/ },
+    { values: withConfig({ images: '' }), names: /images/ },
+    { values: withConfig({ cachingIntervalHour: '2' }), names: /cachingIntervalHour/ },
+    { values: withConfig({ cachingMemoryRequest: '10 MB' }), names: /cachingMemoryRequest/ },
+    { values: withConfig({ logLevel: 'trace' }), names: /logLevel/ },
+    { values: withConfig({ logFormat: 'yaml' }), names: /logFormat/ },
+    { values: withConfig({ maxUnavailable: 'ten' }), names: /maxUnavailable/ },
+    { values: withConfig({ nodeSelector: 'disk=ssd' }), names: /nodeSelector/ },
+    { values: withConfig({ cachingRunAsUser: 'root' }), names: /cachingRunAsUser/ },
+    { values: { ...upstreamHelmValues, appName: 'x'.repeat(53) }, names: /appName/ },
+    { values: { ...upstreamHelmValues, imageTag: 'next' }, names: /imageTag/ },
+    { values: { image: { repository: 'quay.io/x', tag: 'next', pullPolicy: 'Sometimes' } }, names: /pullPolicy/ },
+    { values: { cronJob: { backofLimit: 3 } }, names: /backofLimit/ },
+    { values: { job: { resources: { request: { cpu: '1' } } } }, names: /request/ },
+  ];
+  for (const c of cases) {
+    it(JSON.stringify(c.values).slice(0, 110), () => {
+      const res = helmTemplate({ values: c.values });
+      assert.notEqual(res.code, 0, `helm template accepted it:\n${res.stdout.slice(0, 400)}`);
+      assert.match(res.stderr, /schema/i, res.stderr);
+      assert.match(res.stderr, c.names, res.stderr);
+    });
+  }
+});

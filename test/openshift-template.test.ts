@@ -1,0 +1,233 @@
+// OpenShift Template processing (e2e/lib/openshift-template.ts) and the templates in openshift/: they keep
+// the upstream parameters and file names, and produce the same objects as the Helm chart.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import {
+  generateFromExpression,
+  loadTemplate,
+  processTemplate,
+  resolveParameters,
+  TemplateError,
+  type Template,
+} from '../e2e/lib/openshift-template.ts';
+import {
+  at,
+  containerEnvironment,
+  cronJobPodSpec,
+  find,
+  openshiftDir,
+  openshiftTemplateFiles,
+  processOpenShiftTemplates,
+  renderChart,
+  upstreamHelmValues,
+  upstreamOpenShiftDefaults,
+  upstreamOpenShiftParameters,
+  type KubeObject,
+} from '../e2e/packaging/fixtures.ts';
+
+function template(objects: unknown[], parameters: Template['parameters'] = [], labels?: Record<string, string>): Template {
+  return {
+    apiVersion: 'template.openshift.io/v1',
+    kind: 'Template',
+    metadata: { name: 't' },
+    objects: objects as Template['objects'],
+    parameters,
+    ...(labels ? { labels } : {}),
+  };
+}
+
+const cm = (data: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'c' }) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata,
+  data,
+});
+
+describe('processTemplate', () => {
+  const params = [
+    { name: 'A', value: 'alpha' },
+    { name: 'N', value: '3' },
+    { name: 'OBJ', value: '{"k":"v"}' },
+    { name: 'WORD', value: 'plain' },
+    { name: 'EMPTY', value: '' },
+  ];
+  const cases: Array<{ input: unknown; expected: unknown; why: string }> = [
+    { input: '${A}', expected: 'alpha', why: 'whole string' },
+    { input: 'x-${A}-${A}-${N}', expected: 'x-alpha-alpha-3', why: 'embedded, repeated, several' },
+    { input: '${{N}}', expected: 3, why: '${{X}} decodes JSON: a number' },
+    { input: '${{OBJ}}', expected: { k: 'v' }, why: '${{X}} decodes JSON: an object' },
+    { input: '${{WORD}}', expected: 'plain', why: '${{X}} that is not JSON stays a string' },
+    { input: 'n=${{N}}', expected: 'n=${{N}}', why: '${{X}} only works as the entire value' },
+    { input: '${UNDEFINED}', expected: '${UNDEFINED}', why: 'unknown references stay' },
+    { input: '${EMPTY}', expected: '', why: 'empty parameter' },
+    { input: '$A {A} ${a}', expected: '$A {A} ${a}', why: 'only ${NAME} syntax, names are case-sensitive' },
+    { input: 7, expected: 7, why: 'non-strings untouched' },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.input)} → ${JSON.stringify(c.expected)} (${c.why})`, () => {
+      const [out] = processTemplate(template([cm({ v: c.input })], params));
+      assert.deepEqual(out!['data'], { v: c.expected });
+    });
+  }
+
+  it('substitutes map keys, nested arrays and objects', () => {
+    const [out] = processTemplate(template([cm({ '${A}-key': [{ deep: ['${N}'] }] })], params));
+    assert.deepEqual(out!['data'], { 'alpha-key': [{ deep: ['3'] }] });
+  });
+
+  it('overrides defaults with -p values and keeps the template untouched', () => {
+    const t = template([cm({ v: '${A}' })], params);
+    assert.deepEqual(processTemplate(t, { A: 'beta' })[0]!['data'], { v: 'beta' });
+    assert.deepEqual(processTemplate(t)[0]!['data'], { v: 'alpha' }, 'the first call changed the template');
+  });
+
+  it('rejects unknown -p names unless told to ignore them', () => {
+    const t = template([cm({ v: '${A}' })], params);
+    assert.throws(() => processTemplate(t, { NOPE: 'x' }), (e: unknown) => e instanceof TemplateError && /"NOPE"/.test(e.message));
+    assert.deepEqual(processTemplate(t, { NOPE: 'x' }, { ignoreUnknownParameters: true })[0]!['data'], { v: 'alpha' });
+  });
+
+  it('requires required parameters, naming them', () => {
+    const t = template([cm({ v: '${R}' })], [{ name: 'R', required: true }]);
+    assert.throws(() => processTemplate(t), /parameter R is required/);
+    assert.throws(() => processTemplate(t, { R: '' }), /parameter R is required/);
+    assert.deepEqual(processTemplate(t, { R: 'given' })[0]!['data'], { v: 'given' });
+  });
+
+  it('generates expression parameters that have no value, and not those that have one', () => {
+    const t = template([cm({ v: '${G}' })], [{ name: 'G', generate: 'expression', from: 'x[a-c]{3}[0-9]' }]);
+    assert.deepEqual(processTemplate(t, {}, { random: () => 0 })[0]!['data'], { v: 'xaaa0' });
+    assert.deepEqual(processTemplate(t, { G: 'set' })[0]!['data'], { v: 'set' });
+    for (let i = 0; i < 50; i++) {
+      const data = processTemplate(t)[0]!['data'] as { v: string };
+      assert.match(data.v, /^x[a-c]{3}[0-9]$/);
+    }
+    assert.throws(() => processTemplate(template([], [{ name: 'G', generate: 'magic' }])), /Unknown generator/);
+  });
+
+  it('generateFromExpression handles classes, escapes and counts', () => {
+    const last = (n: number) => n - 1;
+    assert.equal(generateFromExpression('[0-5][0-9]', last), '59');
+    assert.equal(generateFromExpression('\\d{2}-[A-C]', last), '99-C');
+    assert.equal(generateFromExpression('lit', last), 'lit');
+  });
+
+  it('drops a hard-coded namespace but keeps a parameterised one', () => {
+    const t = template([cm({}, { name: 'a', namespace: 'fixed' }), cm({}, { name: 'b', namespace: '${NS}' })], [{ name: 'NS', value: 'mine' }]);
+    const [a, b] = processTemplate(t);
+    assert.equal(a!.metadata.namespace, undefined);
+    assert.equal(b!.metadata.namespace, 'mine');
+  });
+
+  it('adds the template labels (substituted) to every object, overriding same keys', () => {
+    const t = template([cm({}, { name: 'a', labels: { keep: 'me', app: 'old' } })], [{ name: 'A', value: 'alpha' }], { app: '${A}' });
+    assert.deepEqual(processTemplate(t)[0]!.metadata.labels, { keep: 'me', app: 'alpha' });
+  });
+
+  it('resolveParameters reports every required parameter at once', () => {
+    const t = template([], [{ name: 'X', required: true }, { name: 'Y', required: true }]);
+    assert.throws(() => resolveParameters(t), /parameter X is required.*parameter Y is required/);
+  });
+});
+
+describe('openshift/ templates', () => {
+  for (const file of openshiftTemplateFiles) {
+    it(`${file} keeps the upstream parameters and defaults`, () => {
+      const t = loadTemplate(join(openshiftDir, file));
+      assert.equal(t.apiVersion, 'template.openshift.io/v1');
+      const defaults = Object.fromEntries((t.parameters ?? []).map((p) => [p.name, p.value ?? '']));
+      for (const [name, value] of Object.entries(upstreamOpenShiftDefaults[file])) {
+        assert.equal(defaults[name], value, `${file}: parameter ${name}`);
+      }
+    });
+
+    it(`${file} processes with its defaults alone (upstream: oc process -f ${file} | oc apply -f -)`, () => {
+      const objects = processTemplate(loadTemplate(join(openshiftDir, file)));
+      assert.ok(objects.length > 0);
+      for (const o of objects) {
+        assert.doesNotMatch(JSON.stringify(o), /\$\{/, `${o.kind}/${o.metadata.name} has an unresolved reference`);
+        assert.equal(o.metadata.labels?.['app.kubernetes.io/name'], 'kubernetes-image-puller');
+      }
+    });
+
+    it(`${file} declares every parameter it references, and references every one it declares`, () => {
+      const t = loadTemplate(join(openshiftDir, file));
+      const text = JSON.stringify(t.objects);
+      const referenced = new Set([...text.matchAll(/\$\{\{?([A-Za-z0-9_]+)\}?\}/g)].map((m) => m[1]!));
+      const declared = new Set((t.parameters ?? []).map((p) => p.name));
+      assert.deepEqual([...referenced].sort(), [...declared].sort());
+    });
+  }
+
+  it('CACHING_RUN_AS_USER defaults to empty so OpenShift assigns the UID', () => {
+    const [configMap] = processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')));
+    assert.equal((configMap!['data'] as Record<string, string>)['CACHING_RUN_AS_USER'], '');
+  });
+
+  it('the schedule is hourly at the generated minute, or at the hours given', () => {
+    const app = loadTemplate(join(openshiftDir, 'app.yaml'));
+    const schedule = (params: Record<string, string>) =>
+      at(find(processTemplate(app, params, { random: (n) => n - 1 }), 'CronJob'), 'spec.schedule');
+    assert.equal(schedule({}), '59 * * * *');
+    assert.equal(schedule({ SCHEDULE_MINUTE: '7', SCHEDULE_HOURS: '*/6' }), '7 */6 * * *');
+    const deadline = at(find(processTemplate(app), 'CronJob'), 'spec.jobTemplate.spec.activeDeadlineSeconds');
+    assert.equal(deadline, 480, '${{JOB_ACTIVE_DEADLINE_SECONDS}} must become a number');
+  });
+});
+
+describe('templates processed with the upstream example parameters match the chart', () => {
+  const fromTemplates = processOpenShiftTemplates(upstreamOpenShiftParameters);
+  const fromChart = renderChart({ values: upstreamHelmValues }).filter((o) => !(o.metadata['annotations'] as Record<string, string> | undefined)?.['helm.sh/hook']);
+  const ids = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+  it('same kinds and names', () => {
+    assert.deepEqual(ids(fromTemplates), ids(fromChart));
+  });
+
+  it('same ConfigMap, except the UID the platform assigns on OpenShift', () => {
+    const t = { ...(find(fromTemplates, 'ConfigMap')['data'] as Record<string, string>) };
+    const c = { ...(find(fromChart, 'ConfigMap')['data'] as Record<string, string>) };
+    assert.equal(t['CACHING_RUN_AS_USER'], '');
+    assert.equal(c['CACHING_RUN_AS_USER'], '65532');
+    delete t['CACHING_RUN_AS_USER'];
+    delete c['CACHING_RUN_AS_USER'];
+    assert.deepEqual(t, c);
+  });
+
+  it('same Role rules and binding', () => {
+    assert.deepEqual(find(fromTemplates, 'Role')['rules'], find(fromChart, 'Role')['rules']);
+    assert.deepEqual(find(fromTemplates, 'RoleBinding')['roleRef'], find(fromChart, 'RoleBinding')['roleRef']);
+  });
+
+  it('same pass environment, ServiceAccount, security context and failure policy', () => {
+    const configMaps = (objects: KubeObject[]) => ({
+      [find(objects, 'ConfigMap').metadata.name!]: find(objects, 'ConfigMap')['data'] as Record<string, string>,
+    });
+    const tPod = cronJobPodSpec(find(fromTemplates, 'CronJob'));
+    const cPod = cronJobPodSpec(find(fromChart, 'CronJob'));
+    const tEnv = containerEnvironment(tPod.containers[0]!, configMaps(fromTemplates), 'ns');
+    const cEnv = containerEnvironment(cPod.containers[0]!, configMaps(fromChart), 'ns');
+    delete tEnv['CACHING_RUN_AS_USER'];
+    delete cEnv['CACHING_RUN_AS_USER'];
+    assert.deepEqual(tEnv, cEnv);
+    assert.equal(tEnv['KIP_IMAGE'], 'quay.io/eclipse/kubernetes-image-puller:latest');
+    assert.equal(tPod.serviceAccountName, cPod.serviceAccountName);
+    assert.equal(tPod.automountServiceAccountToken, cPod.automountServiceAccountToken);
+    assert.equal(tPod.restartPolicy, cPod.restartPolicy);
+    assert.deepEqual(tPod.securityContext, cPod.securityContext);
+    assert.deepEqual(tPod.containers[0]!.securityContext, cPod.containers[0]!.securityContext);
+    assert.deepEqual(tPod.containers[0]!.resources, cPod.containers[0]!.resources);
+    assert.equal(tPod.containers[0]!.image, cPod.containers[0]!.image);
+    for (const path of ['podFailurePolicy', 'backoffLimit']) {
+      assert.deepEqual(
+        at(find(fromTemplates, 'CronJob'), `spec.jobTemplate.spec.${path}`),
+        at(find(fromChart, 'CronJob'), `spec.jobTemplate.spec.${path}`),
+        path,
+      );
+    }
+    for (const path of ['concurrencyPolicy', 'timeZone', 'startingDeadlineSeconds']) {
+      assert.deepEqual(at(find(fromTemplates, 'CronJob'), `spec.${path}`), at(find(fromChart, 'CronJob'), `spec.${path}`), path);
+    }
+  });
+});
