@@ -64,19 +64,19 @@ describe('helm lint', () => {
 describe('objects rendered from the upstream README example values', () => {
   const objects = renderChart({ release: RELEASE, namespace: NS, values: upstreamHelmValues });
 
-  it('are the ServiceAccount, Role, RoleBinding, ConfigMap, CronJob and first-pass hook Job', () => {
+  it('are the ServiceAccount, Role, RoleBinding, ConfigMap, CronJob and first-pass Job', () => {
     const hooks = (o: KubeObject) => (o.metadata.annotations as Record<string, string> | undefined)?.['helm.sh/hook'];
     const plain = objects.filter((o) => !hooks(o)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(plain, [
       'ConfigMap/k8s-image-puller',
       'CronJob/kubernetes-image-puller',
+      'Job/kubernetes-image-puller-first-pass-1',
       'Role/k8s-image-puller',
       'RoleBinding/k8s-image-puller',
       'ServiceAccount/k8s-image-puller',
     ]);
     const hooked = objects.filter(hooks).map((o) => `${o.kind}/${o.metadata.name}:${hooks(o)}`).sort();
     assert.deepEqual(hooked, [
-      'Job/kubernetes-image-puller-first-pass:post-install,post-upgrade',
       'Pod/kubernetes-image-puller-test-config:test',
     ]);
   });
@@ -172,11 +172,9 @@ describe('objects rendered from the upstream README example values', () => {
     assert.equal(sc['runAsUser'], undefined);
   });
 
-  it('run the first pass as a hook Job with exactly the CronJob job spec', () => {
-    const hook = find(objects, 'Job', 'kubernetes-image-puller-first-pass');
-    const annotations = hook.metadata['annotations'] as Record<string, string>;
-    assert.equal(annotations['helm.sh/hook'], 'post-install,post-upgrade');
-    assert.match(annotations['helm.sh/hook-delete-policy'] ?? '', /before-hook-creation/);
+  it('run the first pass as a Job Helm does not wait for, with exactly the CronJob job spec', () => {
+    const hook = find(objects, 'Job', 'kubernetes-image-puller-first-pass-1');
+    assert.equal((hook.metadata['annotations'] as Record<string, string> | undefined)?.['helm.sh/hook'], undefined);
     const { ttlSecondsAfterFinished, ...hookSpec } = hook['spec'] as Record<string, unknown>;
     assert.equal(typeof ttlSecondsAfterFinished, 'number');
     assert.deepEqual(hookSpec, at(find(objects, 'CronJob'), 'spec.jobTemplate.spec'));
@@ -284,7 +282,7 @@ describe('values', () => {
     assert.deepEqual(pod.containers[0]!.resources, { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
   });
 
-  it('firstPass.enabled=false drops the hook Job', () => {
+  it('firstPass.enabled=false drops the first-pass Job', () => {
     const objects = renderChart({ values: { firstPass: { enabled: false } } });
     assert.equal(objects.filter((o) => o.kind === 'Job').length, 0);
   });
