@@ -174,9 +174,10 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
   async function awaitRollout(daemonSet: DaemonSet): Promise<Rollout> {
     let rollout = rolloutOf(daemonSet);
     let poll = FIRST_POLL_MS;
-    while (!rollout.complete && !signal.aborted && deps.now().getTime() + poll < deadline) {
+    // Poll until complete; the last look happens at the deadline itself, not a poll before it.
+    while (!rollout.complete && !interrupted() && deps.now().getTime() < deadline) {
       const sleptFrom = deps.now().getTime();
-      await deps.sleep(poll, signal);
+      await deps.sleep(Math.min(poll, deadline - sleptFrom), signal);
       timing.waitedMs += deps.now().getTime() - sleptFrom;
       if (interrupted()) break;
       poll = Math.min(poll * 1.5, MAX_POLL_MS);

@@ -225,3 +225,13 @@ describe('runPass', () => {
     assert.deepEqual(cluster.writes, ['create', 'delete', 'create']);
   });
 });
+
+describe('runPass deadline', () => {
+  it('waits the whole ROLLOUT_TIMEOUT_SECONDS before reporting unhealthy, and no longer', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const outcome = await pass(cluster, { ROLLOUT_TIMEOUT_SECONDS: '10' });
+    assert.equal(outcome.exitCode, 3);
+    assert.equal(outcome.waitedMs, 10_000);
+  });
+});

@@ -244,3 +244,15 @@ export function adler32(text: string): number {
   }
   return (b * 65536 + a) >>> 0;
 }
+
+/**
+ * The chart's objects that the OpenShift templates also produce: everything but Helm's test hook and
+ * the first-pass Job (Helm-only; with templates the first pass is `oc create job --from=cronjob/…`).
+ */
+export function comparableToTemplates(objects: KubeObject[]): KubeObject[] {
+  return objects.filter((o) => {
+    const hook = (o.metadata['annotations'] as Record<string, string> | undefined)?.['helm.sh/hook'];
+    const firstPass = o.kind === 'Job' && (o.metadata.labels as Record<string, string> | undefined)?.['app.kubernetes.io/component'] === 'reconcile-pass';
+    return hook === undefined && !firstPass;
+  });
+}
