@@ -252,7 +252,7 @@ export function adler32(text: string): number {
 export function comparableToTemplates(objects: KubeObject[]): KubeObject[] {
   return objects.filter((o) => {
     const hook = (o.metadata['annotations'] as Record<string, string> | undefined)?.['helm.sh/hook'];
-    const firstPass = o.kind === 'Job' && (o.metadata.labels as Record<string, string> | undefined)?.['app.kubernetes.io/component'] === 'reconcile-pass';
+    const firstPass = o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === 'reconcile-pass';
     return hook === undefined && !firstPass;
   });
 }
