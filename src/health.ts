@@ -110,7 +110,8 @@ export class Diagnosis {
   groups(): DiagnosisGroup[] {
     return [...this.#groups.values()]
       .map(({ image, reason, nodes, exampleNode, message }) => ({ image, reason, nodes, exampleNode, message }))
-      .sort((a, b) => b.nodes - a.nodes || a.image.localeCompare(b.image) || a.reason.localeCompare(b.reason));
+      // A named image and reason is the actionable cause; generic "not ready yet" groups come after it.
+      .sort((a, b) => Number(a.image === '-') - Number(b.image === '-') || b.nodes - a.nodes || a.image.localeCompare(b.image) || a.reason.localeCompare(b.reason));
   }
 }
 
@@ -127,12 +128,12 @@ export function summarize(groups: DiagnosisGroup[], rollout: Rollout): string[] 
     const rest = groups.slice(MAX_DIAGNOSIS_LINES).reduce((sum, group) => sum + group.nodes, 0);
     lines.push(`and ${String(groups.length - MAX_DIAGNOSIS_LINES)} more image/reason groups on ${String(rest)} nodes`);
   }
-  if (lines.length === 0) {
-    lines.push(
-      rollout.observed
-        ? `${String(rollout.desired - rollout.available)} of ${String(rollout.desired)} nodes have no available pod yet, and no pod reports an error`
-        : 'the DaemonSet controller has not yet observed the latest change',
-    );
+  const explained = groups.reduce((sum, group) => sum + group.nodes, 0);
+  const unexplained = rollout.desired - rollout.available - explained;
+  if (!rollout.observed) {
+    lines.push('the DaemonSet controller has not yet observed the latest change');
+  } else if (unexplained > 0) {
+    lines.push(`${String(unexplained)} of ${String(rollout.desired)} nodes have no available pod yet${lines.length === 0 ? ', and no pod reports an error' : ' and no pod error to show'}`);
   }
   return lines;
 }

@@ -174,11 +174,10 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
   async function awaitRollout(daemonSet: DaemonSet): Promise<Rollout> {
     let rollout = rolloutOf(daemonSet);
     let poll = FIRST_POLL_MS;
+    const waitFrom = deps.now().getTime();
     // Poll until complete; the last look happens at the deadline itself, not a poll before it.
     while (!rollout.complete && !interrupted() && deps.now().getTime() < deadline) {
-      const sleptFrom = deps.now().getTime();
-      await deps.sleep(Math.min(poll, deadline - sleptFrom), signal);
-      timing.waitedMs += deps.now().getTime() - sleptFrom;
+      await deps.sleep(Math.min(poll, deadline - deps.now().getTime()), signal);
       if (interrupted()) break;
       poll = Math.min(poll * 1.5, MAX_POLL_MS);
       const latest = await retrying(() => cluster.readDaemonSet());
@@ -186,6 +185,8 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
       current = latest;
       rollout = rolloutOf(latest);
     }
+    // Status polls are waiting on the controllers too, not the pass's own work.
+    timing.waitedMs = deps.now().getTime() - waitFrom;
     return rollout;
   }
 

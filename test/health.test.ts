@@ -75,7 +75,7 @@ describe('diagnosis', () => {
       ['kip:1', 'CrashLoopBackOff', 428],
       ['quay.io/b:1', 'ErrImagePull', 500],
     ].sort((a, b) => Number(b[2]) - Number(a[2])));
-    const lines = summarize(groups, rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 5000, numberAvailable: 2571 })));
+    const lines = summarize(groups, rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 5000, numberAvailable: 2572 })));
     assert.equal(lines.length, 3);
     assert.match(lines[0] ?? '', /^quay\.io\/b:1: ImagePullBackOff on 1500 nodes, e\.g\. node-3/);
   });
@@ -98,5 +98,24 @@ describe('diagnosis', () => {
   it('still says something when no pod reports an error', () => {
     const lines = summarize([], rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 4, numberAvailable: 1 })));
     assert.deepEqual(lines, ['3 of 4 nodes have no available pod yet, and no pod reports an error']);
+  });
+});
+
+describe('summarize', () => {
+  const group = (image: string, reason: string, nodes: number) => ({ image, reason, nodes, exampleNode: 'n1', message: undefined });
+
+  it('accounts for nodes that have no pod to blame alongside the groups', () => {
+    const lines = summarize([group('quay.io/b:1', 'ImagePullBackOff', 428), group('quay.io/c:1', 'ErrImagePull', 135)], rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 1000, numberAvailable: 0 })));
+    assert.equal(lines.length, 3);
+    assert.equal(lines[2], '437 of 1000 nodes have no available pod yet and no pod error to show');
+  });
+
+  it('ranks a named image above generic not-ready groups, whatever their size', () => {
+    const diagnosis = new Diagnosis();
+    diagnosis.add([
+      ...Array.from({ length: 7 }, (_, index) => pod(`p${String(index)}`, 'pending')),
+      ...Array.from({ length: 3 }, (_, index) => pod(`b${String(index)}`, { image: 'quay.io/b:1', reason: 'ImagePullBackOff' })),
+    ]);
+    assert.deepEqual(diagnosis.groups().map((g) => [g.image, g.nodes]), [['quay.io/b:1', 3], ['-', 7]]);
   });
 });

@@ -193,7 +193,7 @@ describe('runPass', () => {
     }];
     const outcome = await pass(cluster, { IMAGES: 'a=broken.invalid/a:1' });
     assert.equal(outcome.exitCode, 3);
-    assert.deepEqual(outcome.diagnosis, ['broken.invalid/a:1: ImagePullBackOff on 1 node, e.g. node-1']);
+    assert.deepEqual(outcome.diagnosis, ['broken.invalid/a:1: ImagePullBackOff on 1 node, e.g. node-1', '2 of 3 nodes have no available pod yet and no pod error to show']);
     assert.ok(cluster.daemonSet);
     assert.ok(cluster.events.includes('Warning/Unhealthy'));
     assert.ok(!cluster.writes.includes('delete'));
@@ -233,5 +233,24 @@ describe('runPass deadline', () => {
     const outcome = await pass(cluster, { ROLLOUT_TIMEOUT_SECONDS: '10' });
     assert.equal(outcome.exitCode, 3);
     assert.equal(outcome.waitedMs, 10_000);
+  });
+
+  it('counts the status polls as waiting, not as the pass\'s own work', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = 3;
+    let clock = 0;
+    const read = cluster.readDaemonSet.bind(cluster);
+    cluster.readDaemonSet = () => { clock += 1000; return read(); };
+    const outcome = await runPass({
+      config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache' }),
+      cluster,
+      log: silent,
+      now: () => new Date(clock),
+      sleep: (ms) => { clock += ms; return Promise.resolve(); },
+      signal: new AbortController().signal,
+    });
+    assert.equal(outcome.exitCode, 0);
+    // First read (1 s, own work) and create; then 3 polls of 1 s each after sleeps of 500, 750, 1125 ms.
+    assert.equal(outcome.waitedMs, 3000 + 500 + 750 + 1125);
   });
 });

@@ -1,0 +1,475 @@
+// The e2e harness: runs kubectl, kwokctl and the puller as real processes against the local kwok
+// cluster started by e2e/cluster/start.sh (or any cluster in $KUBECONFIG), and reads the API server's
+// audit log to count the requests one pass made. Nothing here imports @kubernetes/client-node: the
+// suite observes the cluster the way an operator would.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type ProcessResult = { code: number; stdout: string; stderr: string };
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const stateDir = join(repoRoot, 'e2e', '.e2e');
+
+let cachedBinDir: string | undefined;
+
+/** Directory of the built control-plane binaries (kubectl, kwokctl, …), as pinned in versions.sh. */
+export function binDir(): string {
+  if (cachedBinDir !== undefined) return cachedBinDir;
+  const fromEnv = process.env.BIN_DIR;
+  cachedBinDir =
+    fromEnv !== undefined && fromEnv !== ''
+      ? fromEnv
+      : execFileSync('bash', ['-c', 'source "$1" && printf %s "$BIN_DIR"', 'versions', join(repoRoot, 'e2e', 'cluster', 'versions.sh')], {
+          encoding: 'utf8',
+        });
+  return cachedBinDir;
+}
+
+/** Name of the kwok cluster under test; start.sh and stop.sh read the same variable. */
+export function clusterName(): string {
+  return process.env.KIP_CLUSTER ?? 'kip-e2e';
+}
+
+/** The kubeconfig the suite talks to: $KUBECONFIG if given, else the one start.sh writes. */
+export function kubeconfigPath(): string {
+  const fromEnv = process.env.KUBECONFIG;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  return join(stateDir, `${clusterName()}.kubeconfig`);
+}
+
+function toolPath(): string {
+  return `${binDir()}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+}
+
+/** Runs a program to completion and reports its exit code and output; never throws on a non-zero exit. */
+export function run(
+  file: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file, args, {
+      env: opts.env ?? { ...process.env, PATH: toolPath() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      stderr += `\n[harness] ${file} killed after ${opts.timeoutMs} ms\n`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 120_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${file}`, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal !== null ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export function kubectl(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<ProcessResult> {
+  const runOpts: { input?: string } = {};
+  if (opts.input !== undefined) runOpts.input = opts.input;
+  return run(join(binDir(), 'kubectl'), [`--kubeconfig=${opts.kubeconfig ?? kubeconfigPath()}`, ...args], runOpts);
+}
+
+/** kubectl that must succeed: rejects with the command and its stderr otherwise. */
+export async function kubectlOk(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<string> {
+  const result = await kubectl(args, opts);
+  if (result.code !== 0) {
+    throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  }
+  return result.stdout;
+}
+
+export function kwokctl(args: string[]): Promise<ProcessResult> {
+  return run(join(binDir(), 'kwokctl'), ['--name', clusterName(), ...args], { timeoutMs: 180_000 });
+}
+
+/** Applies objects given as plain values (kubectl apply, server-side, as the test's field manager). */
+export async function apply(objects: object[], opts: { kubeconfig?: string } = {}): Promise<void> {
+  const input = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+  await kubectlOk(['apply', '--server-side', '--field-manager=kip-e2e', '-f', '-'], { ...opts, input });
+}
+
+/** The object as JSON, or undefined when the API server says NotFound. */
+export async function getJson<T = KubeObject>(kind: string, name: string, namespace?: string): Promise<T | undefined> {
+  const args = ['get', kind, name, '-o', 'json'];
+  if (namespace !== undefined) args.push('-n', namespace);
+  const result = await kubectl(args);
+  if (result.code === 0) return JSON.parse(result.stdout) as T;
+  if (/NotFound|not found/.test(result.stderr)) return undefined;
+  throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+}
+
+export async function listJson<T = KubeObject>(kind: string, opts: { namespace?: string; selector?: string } = {}): Promise<T[]> {
+  const args = ['get', kind, '-o', 'json'];
+  if (opts.namespace !== undefined) args.push('-n', opts.namespace);
+  if (opts.selector !== undefined) args.push('-l', opts.selector);
+  const list = JSON.parse(await kubectlOk(args)) as { items: T[] };
+  return list.items;
+}
+
+// Just the fields the suite reads; everything else stays untyped.
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    resourceVersion: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+  };
+  [key: string]: unknown;
+};
+
+export type Container = {
+  name: string;
+  image: string;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  [key: string]: unknown;
+};
+
+export type DaemonSet = KubeObject & {
+  spec: {
+    selector: { matchLabels?: Record<string, string> };
+    updateStrategy?: { type?: string; rollingUpdate?: { maxUnavailable?: string | number } };
+    template: {
+      metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: {
+        initContainers?: Container[];
+        containers: Container[];
+        nodeSelector?: Record<string, string>;
+        tolerations?: Array<Record<string, unknown>>;
+        affinity?: Record<string, unknown>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  status?: {
+    desiredNumberScheduled?: number;
+    currentNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberReady?: number;
+    numberAvailable?: number;
+    observedGeneration?: number;
+  };
+};
+
+export type Pod = KubeObject & {
+  spec: { nodeName?: string; initContainers?: Container[]; containers: Container[] };
+  status?: {
+    phase?: string;
+    conditions?: Array<{ type: string; status: string }>;
+  };
+};
+
+export type Node = KubeObject & {
+  spec: { taints?: Array<{ key: string; value?: string; effect: string }>; unschedulable?: boolean };
+  status?: { conditions?: Array<{ type: string; status: string }> };
+};
+
+/** A fresh namespace that enforces the restricted Pod Security Standard, with its default ServiceAccount. */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const suffix = randomBytes(3).toString('hex');
+  const base = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+/, '').slice(0, 63 - suffix.length - 1);
+  const name = `${base.replace(/-+$/, '') || 'kip'}-${suffix}`;
+  await apply([
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name,
+        labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'kip-e2e/test': 'true' },
+      },
+    },
+  ]);
+  // Pods are refused until the controller-manager has created the namespace's default ServiceAccount.
+  await waitFor(`ServiceAccount default in ${name}`, async () => (await getJson('serviceaccount', 'default', name)) !== undefined, {
+    timeoutMs: 30_000,
+  });
+  return name;
+}
+
+/** Deletes a test namespace without waiting for its finalizers. */
+export async function deleteNamespace(name: string): Promise<void> {
+  await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
+}
+
+/**
+ * One pass of the puller: `node dist/main.mjs` as a real process with only PATH, HOME, KUBECONFIG and
+ * the given variables in its environment.
+ */
+export function runPass(
+  env: Record<string, string>,
+  opts: { kubeconfig?: string; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
+  const main = join(repoRoot, 'dist', 'main.mjs');
+  if (!existsSync(main)) {
+    return Promise.reject(new Error(`${main} does not exist; run npm run build first`));
+  }
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? homedir(),
+    KUBECONFIG: opts.kubeconfig ?? kubeconfigPath(),
+    ...env,
+  };
+  return run(process.execPath, [main], { env: childEnv, timeoutMs: opts.timeoutMs ?? 180_000 });
+}
+
+export type PassSummary = {
+  action?: string;
+  desired?: number;
+  ready?: number;
+  updated?: number;
+  requests?: number | { total?: number; byVerb?: Record<string, number> };
+  error?: string;
+  [key: string]: unknown;
+};
+
+/** The pass's summary: the last JSON line on stdout that carries an `action` field. */
+export function summaryOf(result: ProcessResult): PassSummary | undefined {
+  const lines = result.stdout.split('\n').reverse();
+  for (const line of lines) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(trimmed) as PassSummary;
+      if (typeof parsed === 'object' && parsed !== null && 'action' in parsed) return parsed;
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return undefined;
+}
+
+/** Everything a pass printed, for assertion messages. */
+export function explain(result: ProcessResult): string {
+  return `exit ${result.code}\n--- stdout\n${result.stdout.trim()}\n--- stderr\n${result.stderr.trim()}`;
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${opts.timeoutMs ?? 60_000} ms waiting for ${what}`, { cause: lastError });
+    }
+    await sleep(opts.intervalMs ?? 250);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function isReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+export function nodeIsSchedulable(node: Node): boolean {
+  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  const notReadyTaint = (node.spec.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready');
+  return ready && !notReadyTaint && node.spec.unschedulable !== true;
+}
+
+export async function nodeNames(): Promise<string[]> {
+  return (await listJson<Node>('nodes')).map((n) => n.metadata.name).sort();
+}
+
+/** Pods of the puller's DaemonSet, by the instance label it sets. */
+export async function pullerPods(namespace: string, daemonSet = 'kubernetes-image-puller'): Promise<Pod[]> {
+  const pods = await listJson<Pod>('pods', { namespace, selector: `app.kubernetes.io/instance=${daemonSet}` });
+  return pods.filter((p) => p.metadata.deletionTimestamp === undefined);
+}
+
+/** Node name → the Ready pod there; fails if a node has more than one live pod. */
+export async function readyPodsByNode(namespace: string, daemonSet = 'kubernetes-image-puller'): Promise<Map<string, Pod>> {
+  const byNode = new Map<string, Pod>();
+  for (const pod of await pullerPods(namespace, daemonSet)) {
+    if (!isReady(pod) || pod.spec.nodeName === undefined) continue;
+    if (byNode.has(pod.spec.nodeName)) throw new Error(`two Ready puller pods on node ${pod.spec.nodeName}`);
+    byNode.set(pod.spec.nodeName, pod);
+  }
+  return byNode;
+}
+
+/** Waits until the DaemonSet's controller has rolled out its current generation to every node it targets. */
+export async function waitForRollout(namespace: string, name = 'kubernetes-image-puller', timeoutMs = 60_000): Promise<DaemonSet> {
+  return waitFor(
+    `DaemonSet ${namespace}/${name} rolled out`,
+    async () => {
+      const ds = await getJson<DaemonSet>('daemonset', name, namespace);
+      const s = ds?.status;
+      if (ds === undefined || s === undefined) return undefined;
+      const desired = s.desiredNumberScheduled ?? -1;
+      const done =
+        (s.observedGeneration ?? 0) >= (ds.metadata.generation ?? 0) &&
+        s.updatedNumberScheduled === desired &&
+        s.numberReady === desired &&
+        s.currentNumberScheduled === desired;
+      if (!done) return undefined;
+      // Old pods may still be terminating: make sure exactly one pod per node is left.
+      const pods = await pullerPods(namespace, name);
+      return pods.length === desired ? ds : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
+// --- nodes ---------------------------------------------------------------------------------------
+
+export async function labelNode(node: string, labels: Record<string, string | null>): Promise<void> {
+  const args = Object.entries(labels).map(([k, v]) => (v === null ? `${k}-` : `${k}=${v}`));
+  await kubectlOk(['label', 'node', node, '--overwrite', ...args]);
+}
+
+export async function taintNode(node: string, taint: string): Promise<void> {
+  await kubectlOk(['taint', 'node', node, '--overwrite', taint]);
+}
+
+export async function untaintNode(node: string, key: string): Promise<void> {
+  const result = await kubectl(['taint', 'node', node, `${key}-`]);
+  if (result.code !== 0 && !/not found/.test(result.stderr)) {
+    throw new Error(`kubectl taint node ${node} ${key}- exited ${result.code}: ${result.stderr.trim()}`);
+  }
+}
+
+/** Sets the kwok cluster to `replicas` nodes and waits until all of them can take DaemonSet pods. */
+export async function scaleNodes(replicas: number): Promise<string[]> {
+  const result = await kwokctl(['scale', 'node', '--replicas', String(replicas)]);
+  if (result.code !== 0) throw new Error(`kwokctl scale node --replicas ${replicas} exited ${result.code}: ${result.stderr.trim()}`);
+  return waitFor(
+    `${replicas} schedulable nodes`,
+    async () => {
+      const nodes = await listJson<Node>('nodes');
+      return nodes.length === replicas && nodes.every(nodeIsSchedulable) ? nodes.map((n) => n.metadata.name).sort() : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+}
+
+// --- audit log -----------------------------------------------------------------------------------
+
+export type AuditEvent = {
+  verb: string;
+  requestURI: string;
+  userAgent?: string;
+  requestReceivedTimestamp: string;
+  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
+  responseStatus?: { code?: number };
+  user?: { username?: string };
+};
+
+export const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+export const pullerUserAgent = 'kubernetes-image-puller/';
+
+export function auditLogPath(): string {
+  const workdir = process.env.KWOK_WORKDIR ?? join(homedir(), '.kwok');
+  return join(workdir, 'clusters', clusterName(), 'logs', 'audit.log');
+}
+
+function serverOf(kubeconfig: string): string | undefined {
+  if (!existsSync(kubeconfig)) return undefined;
+  return /server:\s*(\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1];
+}
+
+/**
+ * True when the cluster under test is the local kwok cluster named by KIP_CLUSTER, whose audit log
+ * the suite can read; false for any other cluster given in $KUBECONFIG.
+ */
+export function hasAuditLog(): boolean {
+  const clusterDir = dirname(dirname(auditLogPath()));
+  const server = serverOf(kubeconfigPath());
+  return existsSync(auditLogPath()) && server !== undefined && server === serverOf(join(clusterDir, 'kubeconfig.yaml'));
+}
+
+// Byte offsets of the audit log and when they were read. An event received after `readAt` is
+// written after `offset`, so a query for events since T can skip everything before an offset read
+// before T instead of parsing the whole log again.
+const auditCheckpoints: Array<{ offset: number; readAt: number }> = [];
+
+function readAudit(since: number): AuditEvent[] {
+  const path = auditLogPath();
+  const readAt = Date.now();
+  const size = statSync(path).size;
+  let start = 0;
+  for (const c of auditCheckpoints) {
+    if (c.readAt < since - 1000 && c.offset <= size && c.offset > start) start = c.offset;
+  }
+  auditCheckpoints.push({ offset: size, readAt });
+  if (auditCheckpoints.length > 400) auditCheckpoints.splice(0, 200);
+  const buffer = Buffer.alloc(size - start);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const events: AuditEvent[] = [];
+  for (const line of buffer.toString('utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      events.push(JSON.parse(line) as AuditEvent);
+    } catch {
+      // a line cut at the offset, or still being written
+    }
+  }
+  return events;
+}
+
+/**
+ * Requests recorded since `since` whose User-Agent starts with `userAgent` (default: the puller's),
+ * optionally only those in `namespace`. The API server writes an event just after answering, so this
+ * first makes a marker request and waits for it to appear: everything before it is then on disk.
+ */
+export async function auditRequests(filter: { since: Date; namespace?: string; userAgent?: string }): Promise<AuditEvent[]> {
+  const marker = `kip-audit-marker-${randomBytes(4).toString('hex')}`;
+  const markedAt = Date.now();
+  await kubectl(['get', 'configmap', marker, '-n', 'default', '--ignore-not-found']);
+  await waitFor(
+    'the audit marker in the audit log',
+    () => Promise.resolve(readAudit(markedAt).some((e) => e.objectRef?.name === marker)),
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
+  const prefix = filter.userAgent ?? pullerUserAgent;
+  const since = filter.since.getTime();
+  return readAudit(since).filter(
+    (e) =>
+      Date.parse(e.requestReceivedTimestamp) >= since &&
+      (e.userAgent ?? '').startsWith(prefix) &&
+      (filter.namespace === undefined || e.objectRef?.namespace === filter.namespace),
+  );
+}
+
+export function writesIn(events: AuditEvent[]): AuditEvent[] {
+  return events.filter((e) => writeVerbs.has(e.verb));
+}
+
+/** One line per request, for assertion messages. */
+export function formatRequests(events: AuditEvent[]): string {
+  return events.map((e) => `${e.verb} ${e.requestURI} -> ${e.responseStatus?.code ?? '?'}`).join('\n') || '(none)';
+}

@@ -1,0 +1,90 @@
+// What the e2e scenarios know about the puller's contract: its default names, the labels and containers
+// of the DaemonSet it owns, and assertions on cluster state shared by several test files.
+import assert from 'node:assert/strict';
+import {
+  explain,
+  getJson,
+  readyPodsByNode,
+  summaryOf,
+  type DaemonSet,
+  type PassSummary,
+  type ProcessResult,
+} from './harness.ts';
+
+export const daemonSetName = 'kubernetes-image-puller';
+export const refreshedAtAnnotation = 'kubernetes-image-puller/refreshed-at';
+export const helperContainer = 'kip-install-helper';
+export const holdContainer = 'kip-hold';
+
+export const managedLabels = {
+  'app.kubernetes.io/name': 'kubernetes-image-puller',
+  'app.kubernetes.io/instance': daemonSetName,
+  'app.kubernetes.io/managed-by': 'kubernetes-image-puller',
+} as const;
+
+export const digest = (seed: string): string => `sha256:${seed.repeat(64).slice(0, 64)}`;
+
+/** The variables every pass in the suite gets: the test's namespace and a short rollout deadline. */
+export function passEnv(namespace: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { NAMESPACE: namespace, ROLLOUT_TIMEOUT_SECONDS: '20', LOG_FORMAT: 'json', ...extra };
+}
+
+/** Turns an IMAGES value into name → image pairs, in order. */
+export function imageList(images: string): Array<[string, string]> {
+  return images.split(';').map((entry) => {
+    const at = entry.indexOf('=');
+    return [entry.slice(0, at), entry.slice(at + 1)];
+  });
+}
+
+/** Asserts the exit code and that a summary line was printed; returns the summary. */
+export function expectPass(result: ProcessResult, code: number): PassSummary {
+  assert.equal(result.code, code, `expected exit ${code}\n${explain(result)}`);
+  const summary = summaryOf(result);
+  assert.ok(summary !== undefined, `no JSON summary line with an action on stdout\n${explain(result)}`);
+  return summary;
+}
+
+export async function getPuller(namespace: string, name = daemonSetName): Promise<DaemonSet> {
+  const ds = await getJson<DaemonSet>('daemonset', name, namespace);
+  assert.ok(ds !== undefined, `DaemonSet ${namespace}/${name} does not exist`);
+  return ds;
+}
+
+/** The DaemonSet's template caches exactly `images`: helper first, one init container per image, then kip-hold. */
+export function assertCaches(ds: DaemonSet, images: string): void {
+  const init = ds.spec.template.spec.initContainers ?? [];
+  assert.deepEqual(
+    init.map((c) => c.name),
+    [helperContainer, ...imageList(images).map(([name]) => name)],
+    'init containers',
+  );
+  assert.deepEqual(
+    init.slice(1).map((c) => c.image),
+    imageList(images).map(([, image]) => image),
+    'init container images',
+  );
+  assert.deepEqual(
+    ds.spec.template.spec.containers.map((c) => c.name),
+    [holdContainer],
+    'containers',
+  );
+}
+
+/**
+ * Every node in `nodes` has exactly one Ready puller pod running the DaemonSet's current template
+ * images, and no other node has one.
+ */
+export async function assertReadyOn(namespace: string, nodes: string[], images?: string): Promise<void> {
+  const byNode = await readyPodsByNode(namespace);
+  assert.deepEqual([...byNode.keys()].sort(), [...nodes].sort(), 'nodes with a Ready puller pod');
+  if (images === undefined) return;
+  const expected = imageList(images).map(([, image]) => image);
+  for (const [node, pod] of byNode) {
+    assert.deepEqual(
+      (pod.spec.initContainers ?? []).slice(1).map((c) => c.image),
+      expected,
+      `images of the pod on ${node}`,
+    );
+  }
+}
