@@ -8,6 +8,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source e2e/cluster/versions.sh
+use_recent_node
 export BIN_DIR
 
 log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*"; }

@@ -9,6 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 source e2e/cluster/versions.sh
+use_recent_node
 export BIN_DIR K8S_VERSION KWOK_VERSION
 export KIP_CLUSTER=${KIP_CLUSTER:-kip-bench}
 RESULT=${KIP_BENCH_RESULT:-/tmp/bench-result.txt}
