@@ -2,7 +2,7 @@
 # kubernetes-image-puller: one reconcile pass per CronJob run (`node /app/main.mjs`), plus the static
 # helper the DaemonSet copies into every pod (/usr/local/bin/kip-helper).
 #
-# Every RUN below is a script CI also runs outside Docker (npm ci, npm run build, src/helper/build.sh),
+# Every RUN below is a script CI also runs outside Docker (npm ci, npm run build:bundle, src/helper/build.sh),
 # so a green CI means these steps work; only the base images are Docker-specific.
 # Pin the three base images by digest in release builds (e.g. --build-arg NODE_BUILD_IMAGE=…@sha256:…).
 ARG NODE_BUILD_IMAGE=docker.io/library/node:24-bookworm-slim
@@ -14,7 +14,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && test -s dist/main.mjs
+RUN npm run build:bundle && test -s dist/main.mjs
 
 FROM ${HELPER_BUILD_IMAGE} AS helper
 RUN apt-get update \
