@@ -11,6 +11,9 @@ import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// chroot lives in /usr/sbin, which a non-login PATH (as in some CI runners) can leave out.
+process.env.PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+
 const repoRoot = new URL('..', import.meta.url).pathname;
 const EX_USAGE = 64;
 
