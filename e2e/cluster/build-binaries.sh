@@ -17,6 +17,9 @@ if ! flock -n 9; then
   flock 9
 fi
 started=$SECONDS
+# Go is installed at /usr/local/go on these machines, which a non-login PATH may not include.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
+require_go() { command -v go >/dev/null 2>&1 || { echo "build-binaries.sh: Go >= 1.26 is needed to build the control plane" >&2; exit 1; }; }
 export GOTOOLCHAIN=local CGO_ENABLED=0
 export GOFLAGS=
 WORK=$(mktemp -d)
@@ -26,6 +29,7 @@ build_kubernetes() {
   if have kube-apiserver && have kube-controller-manager && have kube-scheduler && have kubectl; then
     log "kubernetes $K8S_VERSION: cached"; return
   fi
+  require_go
   log "kubernetes $K8S_VERSION: resolving modules"
   local dir="$WORK/k8s" staging="v0.${K8S_VERSION#v1.}" minor
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
@@ -53,6 +57,7 @@ build_kubernetes() {
 
 build_etcd() {
   if have etcd; then log "etcd $ETCD_VERSION: cached"; return; fi
+  require_go
   log "etcd $ETCD_VERSION: compiling"
   local dir="$WORK/etcd"
   mkdir -p "$dir" && cd "$dir"
@@ -66,6 +71,7 @@ build_etcd() {
 
 build_kwok() {
   if have kwok && have kwokctl; then log "kwok $KWOK_VERSION: cached"; return; fi
+  require_go
   log "kwok $KWOK_VERSION: compiling"
   GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
@@ -74,6 +80,7 @@ build_kwok() {
 
 build_helm() {
   if have helm; then log "helm $HELM_VERSION: cached"; return; fi
+  require_go
   log "helm $HELM_VERSION: compiling"
   GOBIN="$BIN_DIR" go install -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
