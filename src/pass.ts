@@ -133,7 +133,12 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
         return updated;
       }
       case 'recreate': {
-        await cluster.deleteDaemonSet(decision.uid);
+        try {
+          await cluster.deleteDaemonSet(decision.uid);
+        } catch (error) {
+          // Gone already (an earlier attempt of this retry deleted it before the create failed).
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+        }
         const created = await cluster.createDaemonSet(await withOwner(decision.body));
         done.action = 'recreated';
         done.changed = decision.changed;

@@ -254,3 +254,26 @@ describe('runPass deadline', () => {
     assert.equal(outcome.waitedMs, 3000 + 500 + 750 + 1125);
   });
 });
+
+describe('runPass recreate', () => {
+  it('finishes a recreate whose create failed transiently after the delete went through', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
+    const create = cluster.createDaemonSet.bind(cluster);
+    let failures = 1;
+    cluster.createDaemonSet = (body) => {
+      if (failures-- > 0) return Promise.reject(new ApiError({ status: 503, message: 'unavailable', verb: 'create', resource: 'daemonsets.apps' }));
+      return create(body);
+    };
+    const remove = cluster.deleteDaemonSet.bind(cluster);
+    cluster.deleteDaemonSet = () => {
+      if (cluster.daemonSet === undefined) return Promise.reject(new ApiError({ status: 404, message: 'not found', verb: 'delete', resource: 'daemonsets.apps' }));
+      return remove();
+    };
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 0);
+    assert.equal(outcome.action, 'recreated');
+    assert.ok(cluster.daemonSet);
+  });
+});
