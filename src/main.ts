@@ -5,7 +5,6 @@ import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
 import { desiredDaemonSet } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
-import { createCluster, loadKubeConfig, toYaml } from './kube.ts';
 import { earlyLogger } from './log.ts';
 import { runPass } from './pass.ts';
 import { describeReservation, podReservation } from './reservation.ts';
@@ -26,6 +25,11 @@ Exit codes: 0 healthy, 1 unexpected or API error, 2 invalid configuration,
             3 not healthy by the deadline, 4 refused (DaemonSet not managed by this program)`;
 
 type Mode = 'pass' | 'dry-run' | 'help' | 'version';
+
+/** The Kubernetes client takes most of the start-up time; --help, --version and bad config skip it. */
+function loadClientAdapter() {
+  return import('./kube.ts');
+}
 
 function parseArguments(args: string[]): Mode | { unknown: string } {
   let mode: Mode = 'pass';
@@ -74,11 +78,13 @@ async function main(): Promise<ExitCode> {
   if (mode === 'dry-run') {
     const daemonSet = desiredDaemonSet(config);
     const reservation = describeReservation(podReservation(daemonSet.spec.template.spec));
+    const { toYaml } = await loadClientAdapter();
     process.stdout.write(`# ${String(config.images.length)} image(s); reserved per node: ${reservation}\n${toYaml(daemonSet)}`);
     return ExitCode.healthy;
   }
 
   const started = Date.now();
+  const { createCluster, loadKubeConfig } = await loadClientAdapter();
   const cluster = createCluster(loadKubeConfig(), config.namespace, config.daemonSetName, VERSION);
   const interrupt = new AbortController();
   const onSignal = (): void => {
