@@ -33,9 +33,13 @@ export function refreshDue(live: DaemonSet, now: Date, intervalHours: number): b
   return now.getTime() - last >= intervalHours * 3600 * 1000 - REFRESH_EARLINESS_MS;
 }
 
+/** Whether the object already names this CronJob among its owners. */
+export function ownedByCronJob(daemonSet: DaemonSet, cronJobName: string): boolean {
+  return (daemonSet.metadata.ownerReferences ?? []).some((ref) => ref.kind === 'CronJob' && ref.name === cronJobName);
+}
+
 function hasOwner(live: DaemonSet, owner: DecisionInput['owner']): boolean {
-  if (owner === undefined) return true;
-  return (live.metadata.ownerReferences ?? []).some((ref) => ref.kind === owner.kind && ref.name === owner.name);
+  return owner === undefined || ownedByCronJob(live, owner.name);
 }
 
 function sameSelector(desired: DaemonSet, live: DaemonSet): boolean {

@@ -55,14 +55,13 @@ function toApiError(error: unknown, verb: string, resource: string): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ApiException) {
     const status = parseStatusBody(error.body);
+    const retryAfterSeconds = retryAfter(error.headers);
     return new ApiError(
       {
         status: error.code,
         ...(status.reason === undefined ? {} : { reason: status.reason }),
         message: status.message ?? `HTTP ${String(error.code)}`,
-        ...(retryAfter(error.headers) === undefined
-          ? {}
-          : { retryAfterSeconds: retryAfter(error.headers) }),
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
         verb,
         resource,
       },

@@ -3,7 +3,7 @@
 import { ApiError } from './cluster.ts';
 import type { Cluster, EventType } from './cluster.ts';
 import type { Config } from './config.ts';
-import { decide } from './decide.ts';
+import { decide, ownedByCronJob } from './decide.ts';
 import type { Decision } from './decide.ts';
 import { desiredDaemonSet, hasMutableImages, selectorLabels } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -80,21 +80,21 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
   let current: DaemonSet | undefined;
   const interrupted = (): boolean => signal.aborted;
 
-  async function ownerReference(): Promise<OwnerReference | undefined> {
-    if (config.cronJobName === undefined) return undefined;
-    const uid = await retrying(() => cluster.readCronJobUid(config.cronJobName ?? ''));
+  async function ownerReference(cronJobName: string): Promise<OwnerReference | undefined> {
+    const uid = await retrying(() => cluster.readCronJobUid(cronJobName));
     if (uid === undefined) {
-      log.warn('the CronJob named by CRONJOB_NAME was not found; the DaemonSet gets no owner', { cronJob: config.cronJobName });
+      log.warn('the CronJob named by CRONJOB_NAME was not found; the DaemonSet gets no owner', { cronJob: cronJobName });
       return undefined;
     }
-    return { apiVersion: 'batch/v1', kind: 'CronJob', name: config.cronJobName, uid, controller: false, blockOwnerDeletion: false };
+    return { apiVersion: 'batch/v1', kind: 'CronJob', name: cronJobName, uid, controller: false, blockOwnerDeletion: false };
   }
 
   async function withOwner(body: DaemonSet): Promise<DaemonSet> {
-    const existing = body.metadata.ownerReferences ?? [];
-    if (config.cronJobName === undefined || existing.some((ref) => ref.kind === 'CronJob' && ref.name === config.cronJobName)) return body;
-    const owner = await ownerReference();
+    const cronJobName = config.cronJobName;
+    if (cronJobName === undefined || ownedByCronJob(body, cronJobName)) return body;
+    const owner = await ownerReference(cronJobName);
     if (owner === undefined) return body;
+    const existing = body.metadata.ownerReferences ?? [];
     return { ...body, metadata: { ...body.metadata, ownerReferences: [...existing.filter((ref) => ref.kind !== 'CronJob'), owner] } };
   }
 
