@@ -79,6 +79,10 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
   const timing = { waitedMs: 0, diagnosisMs: 0 };
   let current: DaemonSet | undefined;
   const interrupted = (): boolean => signal.aborted;
+  // Polls are at least FIRST_POLL_MS apart, so the deadline alone ends both loops; the budget also
+  // ends them when the clock does not move (a sleep that returns at once), instead of spinning.
+  let pollsLeft = Math.ceil((config.rolloutTimeoutSeconds * 1000) / FIRST_POLL_MS) + 1;
+  const mayPoll = (): boolean => !interrupted() && deps.now().getTime() < deadline && pollsLeft-- > 0;
 
   async function ownerReference(cronJobName: string): Promise<OwnerReference | undefined> {
     const uid = await retrying(() => cluster.readCronJobUid(cronJobName));
@@ -150,7 +154,7 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
 
   async function reconcile(): Promise<DaemonSet> {
     let conflicts = 0;
-    while (!interrupted() && deps.now().getTime() < deadline) {
+    while (mayPoll()) {
       current = await retrying(() => cluster.readDaemonSet());
       const decision = decide({
         desired,
@@ -181,7 +185,7 @@ export async function runPass(deps: PassDependencies): Promise<PassOutcome> {
     let poll = FIRST_POLL_MS;
     const waitFrom = deps.now().getTime();
     // Poll until complete; the last look happens at the deadline itself, not a poll before it.
-    while (!rollout.complete && !interrupted() && deps.now().getTime() < deadline) {
+    while (!rollout.complete && mayPoll()) {
       await deps.sleep(Math.min(poll, deadline - deps.now().getTime()), signal);
       if (interrupted()) break;
       poll = Math.min(poll * 1.5, MAX_POLL_MS);

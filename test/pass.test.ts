@@ -19,6 +19,7 @@ class MemoryCluster implements Cluster {
   writes: string[] = [];
   cronJobUid: string | undefined = 'cron-uid';
   #reads = 0;
+  #created = 0;
   #counts: RequestCounts = { total: 0, byVerb: {} };
 
   #count(verb: string): void {
@@ -52,7 +53,10 @@ class MemoryCluster implements Cluster {
     if (this.daemonSet) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
     this.writes.push('create');
     this.#reads = 0;
-    this.daemonSet = { ...structuredClone(body), metadata: { ...body.metadata, uid: 'uid-1', resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } };
+    // Every object the server creates has a UID of its own, so "same UID" means "not recreated".
+    this.#created += 1;
+    const uid = `uid-${String(this.#created)}`;
+    this.daemonSet = { ...structuredClone(body), metadata: { ...body.metadata, uid, resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } };
     this.#settle();
     return Promise.resolve(structuredClone(this.daemonSet));
   }
@@ -64,7 +68,8 @@ class MemoryCluster implements Cluster {
     this.writes.push('update');
     this.#reads = 0;
     const generation = (this.daemonSet?.metadata.generation ?? 1) + 1;
-    this.daemonSet = { ...structuredClone(body), metadata: { ...body.metadata, uid: 'uid-1', resourceVersion: String(generation), generation } };
+    // A PUT cannot change the UID: the server keeps the stored one whatever the body says.
+    this.daemonSet = { ...structuredClone(body), metadata: { ...body.metadata, uid: this.daemonSet?.metadata.uid, resourceVersion: String(generation), generation } };
     this.#settle();
     return Promise.resolve(structuredClone(this.daemonSet));
   }
@@ -86,11 +91,17 @@ class MemoryCluster implements Cluster {
   recordEvent(_daemonSet: DaemonSet, type: string, reason: string) {
     this.#count('POST');
     this.events.push(`${type}/${reason}`);
+    this.writes.push('event');
     return Promise.resolve();
   }
   requests() {
     return structuredClone(this.#counts);
   }
+}
+
+/** A sleep that takes no time but lets timers run, so a runaway loop meets the test timeout instead of starving it. */
+function yieldToTimers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
@@ -107,7 +118,7 @@ function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrup
     sleep: (ms) => {
       clock += ms;
       interrupt?.abort(); // SIGTERM arrives while the pass waits
-      return Promise.resolve();
+      return yieldToTimers();
     },
     signal,
   });
@@ -125,18 +136,19 @@ describe('runPass', () => {
     assert.equal(second.exitCode, 0);
     assert.equal(second.action, 'unchanged');
     assert.equal(cluster.requests().total - before, 1);
-    assert.deepEqual(cluster.writes, ['create']);
+    assert.deepEqual(cluster.writes, ['create', 'event']);
   });
 
   it('updates drift in place and records it', async () => {
     const cluster = new MemoryCluster();
     await pass(cluster);
+    const uid = cluster.daemonSet?.metadata.uid;
     const outcome = await pass(cluster, { IMAGES: 'a=nginx:2;b=redis:7' });
     assert.equal(outcome.action, 'updated');
     assert.deepEqual(outcome.changed, ['spec.template.spec.initContainers[a].image']);
-    assert.equal(cluster.daemonSet?.metadata.uid, 'uid-1');
-    assert.deepEqual(cluster.writes, ['create', 'update']);
-    assert.ok(cluster.events.includes('Normal/Updated'));
+    assert.equal(cluster.daemonSet?.metadata.uid, uid);
+    assert.deepEqual(cluster.writes, ['create', 'event', 'update', 'event']);
+    assert.deepEqual(cluster.events, ['Normal/Created', 'Normal/Updated']);
   });
 
   it('reads again after a conflict and succeeds', async () => {
@@ -178,9 +190,12 @@ describe('runPass', () => {
     const cluster = new MemoryCluster();
     await pass(cluster);
     if (cluster.daemonSet?.metadata.labels) delete cluster.daemonSet.metadata.labels['app.kubernetes.io/managed-by'];
+    const before = structuredClone(cluster.daemonSet);
+    const writes = cluster.writes.length;
     const outcome = await pass(cluster, { IMAGES: 'a=other:1' });
     assert.equal(outcome.exitCode, 4);
-    assert.deepEqual(cluster.writes, ['create']);
+    assert.deepEqual(cluster.writes.slice(writes), [], 'no write and no Event');
+    assert.deepEqual(cluster.daemonSet, before);
   });
 
   it('reports unhealthy by the deadline with a diagnosis and keeps the DaemonSet (exit 3)', async () => {
@@ -219,10 +234,12 @@ describe('runPass', () => {
   it('recreates when the selector must change', async () => {
     const cluster = new MemoryCluster();
     await pass(cluster);
+    const uid = cluster.daemonSet?.metadata.uid;
     if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
     const outcome = await pass(cluster);
     assert.equal(outcome.action, 'recreated');
-    assert.deepEqual(cluster.writes, ['create', 'delete', 'create']);
+    assert.deepEqual(cluster.writes, ['create', 'event', 'delete', 'create', 'event']);
+    assert.notEqual(cluster.daemonSet?.metadata.uid, uid);
   });
 });
 
@@ -275,5 +292,37 @@ describe('runPass recreate', () => {
     assert.equal(outcome.exitCode, 0);
     assert.equal(outcome.action, 'recreated');
     assert.ok(cluster.daemonSet);
+  });
+});
+
+describe('runPass termination', () => {
+  function passWithFrozenClock(cluster: MemoryCluster) {
+    return runPass({
+      config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache', ROLLOUT_TIMEOUT_SECONDS: '5' }),
+      cluster,
+      log: silent,
+      now: () => new Date('2026-11-24T12:00:00Z'),
+      sleep: yieldToTimers,
+      // A safety net: should the loop run away, it ends here and the assertions below fail.
+      signal: AbortSignal.timeout(5000),
+    });
+  }
+
+  it('ends the rollout wait after a bounded number of polls even when sleeping takes no time', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const outcome = await passWithFrozenClock(cluster);
+    assert.equal(outcome.exitCode, 3);
+    assert.match(outcome.error ?? '', /not healthy after 5s/);
+    assert.ok((cluster.requests().byVerb.GET ?? 0) <= 20, `${String(cluster.requests().byVerb.GET)} reads`);
+  });
+
+  it('ends the wait for a DaemonSet being deleted after a bounded number of reads', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    if (cluster.daemonSet) cluster.daemonSet.metadata.deletionTimestamp = '2026-11-24T11:59:00Z';
+    const outcome = await passWithFrozenClock(cluster);
+    assert.equal(outcome.exitCode, 1);
+    assert.match(outcome.error ?? '', /still being deleted/);
   });
 });
