@@ -37,7 +37,11 @@ export function createLogger(level: LogLevel, format: LogFormat): winston.Logger
 
 /** Before the configuration is validated the logger still has to work: fall back to the defaults. */
 export function earlyLogger(env: Record<string, string | undefined>): winston.Logger {
-  const level = (LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'info';
-  const format = (LOG_FORMATS as readonly string[]).includes(env.LOG_FORMAT ?? '') ? (env.LOG_FORMAT as LogFormat) : 'json';
-  return createLogger(level, format);
+  return createLogger(oneOfOr(LOG_LEVELS, env.LOG_LEVEL, 'info'), oneOfOr(LOG_FORMATS, env.LOG_FORMAT, 'json'));
+}
+
+/** Trimmed as loadConfig trims, so " text" gives text logs here too: main never changes the format later. */
+function oneOfOr<T extends string>(choices: readonly T[], raw: string | undefined, fallback: T): T {
+  const text = raw?.trim() ?? '';
+  return (choices as readonly string[]).includes(text) ? (text as T) : fallback;
 }

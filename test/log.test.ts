@@ -5,8 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import winston from 'winston';
-import { createLogger } from '../src/log.ts';
-import type { LogFormat } from '../src/config.ts';
+import { createLogger, earlyLogger } from '../src/log.ts';
 
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
@@ -17,8 +16,8 @@ const RECORD_START = /^\d{4}-\d\d-\d\dT[\d:.]+Z (ERROR|WARN|INFO|DEBUG) /;
 const FORGED = '2030-01-01T00:00:00.000Z INFO pass finished';
 const NASTY = ['\n', '\r', '\r\n', '\t', '\u0000', '\u001b[2J', '\v', '\f', '\u007f', '\u0085', '\u2028', '\u2029'];
 
-/** What a logger built by createLogger writes, as text, for the records `write` logs. */
-async function capture(format: LogFormat, write: (log: winston.Logger) => void): Promise<string> {
+/** What the logger writes, as text, for the records `write` logs. */
+async function capture(log: winston.Logger, write: (log: winston.Logger) => void): Promise<string> {
   const chunks: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -26,7 +25,6 @@ async function capture(format: LogFormat, write: (log: winston.Logger) => void):
       done();
     },
   });
-  const log = createLogger('debug', format);
   log.clear().add(new winston.transports.Stream({ stream: sink }));
   write(log);
   await new Promise<void>((resolve) => {
@@ -42,7 +40,7 @@ function records(output: string): string[] {
 
 describe('text log format', () => {
   it('keeps each record on one line whatever control characters the message holds', async () => {
-    const output = await capture('text', (log) => {
+    const output = await capture(createLogger('debug', 'text'), (log) => {
       for (const char of NASTY) log.error(`invalid IMAGES: image "nginx${char}${FORGED}" contains whitespace`);
     });
     const lines = records(output);
@@ -51,7 +49,7 @@ describe('text log format', () => {
   });
 
   it('keeps each record on one line whatever the fields hold', async () => {
-    const output = await capture('text', (log) => {
+    const output = await capture(createLogger('debug', 'text'), (log) => {
       for (const char of NASTY) log.warn('could not record an Event', { error: `denied${char}${FORGED}` });
     });
     const lines = records(output);
@@ -60,13 +58,23 @@ describe('text log format', () => {
   });
 
   it('shows the escaped characters so a person can still read the value', async () => {
-    const output = await capture('text', (log) => log.info('a\nb\rc\td\u0000e\u007ff\u2028g'));
+    const output = await capture(createLogger('debug', 'text'), (log) => log.info('a\nb\rc\td\u0000e\u007ff\u2028g'));
     assert.match(output, /INFO a\\nb\\rc\\td\\u0000e\\u007ff\\u2028g\n$/);
   });
 
   it('leaves ordinary text, quotes and backslashes as they are', async () => {
-    const output = await capture('text', (log) => log.info('invalid IMAGES="a=nginx\\n": entry "é→ü" has no "="'));
+    const output = await capture(createLogger('debug', 'text'), (log) => log.info('invalid IMAGES="a=nginx\\n": entry "é→ü" has no "="'));
     assert.match(output, /INFO invalid IMAGES="a=nginx\\n": entry "é→ü" has no "="\n$/);
+  });
+});
+
+describe('the logger used before the configuration is validated', () => {
+  it('takes LOG_FORMAT and LOG_LEVEL with surrounding spaces as loadConfig does', async () => {
+    const output = await capture(earlyLogger({ LOG_FORMAT: ' text\n', LOG_LEVEL: '\terror ' }), (log) => {
+      log.warn('below the level');
+      log.error('invalid IMAGES=""');
+    });
+    assert.match(output, /^\S+ ERROR invalid IMAGES=""\n$/);
   });
 });
 
