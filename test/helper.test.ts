@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -125,6 +125,18 @@ describe('kip-helper in an empty root directory', () => {
     assert.equal(again.code, 0, `reinstalling over an existing copy (init container restart) failed: ${again.stderr}`);
   });
 
+  it('install succeeds over the temporary file a copy killed mid-install left in the emptyDir', () => {
+    const root = emptyRoot('install-stale');
+    // In a container the helper is PID 1, so every restart of the install container picks the same
+    // temporary name; an OOM kill or node crash mid-copy leaves that file behind in the emptyDir.
+    const stale = join(root, 'out', '.kip-helper.1');
+    writeFileSync(stale, 'the first half of an executable', { mode: 0o700 });
+    const res = run(asPid1(root, ['/kip-helper', 'install', '/out']));
+    assert.equal(res.code, 0, `a retried install must not fail forever on the stale ${stale}: ${res.stderr}`);
+    assert.deepEqual(readFileSync(join(root, 'out', 'kip-helper')), readFileSync(helper));
+    assert.equal(existsSync(stale), false, 'the stale temporary file is still there: the helper did not run as PID 1, so this test proved nothing');
+  });
+
   it('install reads /proc/self/exe when /proc is mounted (as in a container)', (t) => {
     if (!isRoot()) return t.skip('mounting /proc in a new pid namespace needs root');
     const root = emptyRoot('install-proc');
@@ -193,6 +205,12 @@ async function childOf(pid: number): Promise<number | undefined> {
     await delay(20);
   }
   return undefined;
+}
+
+/** Runs argv as PID 1 of a new pid namespace inside root, as the kubelet starts a container's process. */
+function asPid1(root: string, argv: string[]): string[] {
+  const becomeRoot = isRoot() ? [] : ['--map-root-user'];
+  return ['unshare', ...becomeRoot, '--pid', '--fork', `--root=${root}`, ...argv];
 }
 
 function isRoot(): boolean {
