@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import type { Environment } from '../src/config.ts';
-import { HOLD_CONTAINER, INSTALL_CONTAINER, desiredDaemonSet, selectorLabels } from '../src/desired.ts';
+import { HOLD_CONTAINER, INSTALL_CONTAINER, desiredDaemonSet, hasMutableImages, selectorLabels } from '../src/desired.ts';
 import { podReservation } from '../src/reservation.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -115,6 +115,23 @@ describe('desiredDaemonSet properties', () => {
     for (const [key, value] of Object.entries(daemonSet.spec.selector.matchLabels)) {
       assert.equal(daemonSet.spec.template.metadata.labels?.[key], value);
     }
+  });
+});
+
+describe('hasMutableImages (whether the periodic restart has anything to refresh)', () => {
+  const mutable = (images: string) => hasMutableImages(loadConfig({ IMAGES: images }));
+
+  it('is false when every image is pinned by digest', () => {
+    assert.equal(mutable(`a=nginx@${DIGEST};b=quay.io/x/b@${DIGEST}`), false);
+  });
+
+  it('is false for the tag@digest form: the digest decides what is pulled', () => {
+    assert.equal(mutable(`a=quay.io/x/a:1.0@${DIGEST}`), false);
+  });
+
+  it('is true when any image is a tag, or has neither tag nor digest (latest)', () => {
+    assert.equal(mutable(`a=nginx@${DIGEST};b=redis:7`), true);
+    assert.equal(mutable(`a=nginx@${DIGEST};b=redis`), true);
   });
 });
 
