@@ -186,13 +186,15 @@ function collectProblems(raw: Record<string, string>) {
   };
 }
 
-function requestWithinLimit(kind: string, request: string, limit: string): ConfigProblem | undefined {
-  const requested = parseQuantity(request);
+/** Compares the trimmed values, as they reach the manifest; an unparsable one is reported by its own check. */
+function requestWithinLimit(kind: string, rawRequest: string, rawLimit: string): ConfigProblem | undefined {
+  const limit = rawLimit.trim();
+  const requested = parseQuantity(rawRequest.trim());
   const limited = parseQuantity(limit);
   if (requested === undefined || limited === undefined || requested <= limited) return undefined;
   return {
     variable: `CACHING_${kind}_REQUEST`,
-    value: request,
+    value: rawRequest,
     problem: `is above CACHING_${kind}_LIMIT=${limit}; a request may not exceed its limit`,
   };
 }

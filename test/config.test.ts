@@ -68,6 +68,45 @@ describe('loadConfig defaults', () => {
   });
 });
 
+describe('loadConfig trims every value before it checks or uses it', () => {
+  // A value of every variable that is not the default, so that a variable whose padding survived
+  // into the Config (and from there into the manifest) would show up as a difference.
+  const everyVariable: Environment = {
+    IMAGES: `b=registry.local:5000/team/b:1.2;a=quay.io/x/a@${DIGEST}`,
+    CACHING_INTERVAL_HOURS: '5',
+    CACHING_MEMORY_REQUEST: '15Mi',
+    CACHING_MEMORY_LIMIT: '30Mi',
+    CACHING_CPU_REQUEST: '100m',
+    CACHING_CPU_LIMIT: '1',
+    DAEMONSET_NAME: 'cache',
+    NAMESPACE: 'images',
+    NODE_SELECTOR: '{"zone":"b"}',
+    IMAGE_PULL_SECRETS: 'second;first',
+    AFFINITY: '{"nodeAffinity":{}}',
+    TOLERATIONS: '[{"key":"gpu","operator":"Exists","effect":"NoSchedule"}]',
+    KIP_IMAGE: 'quay.io/x/helper:1',
+    DAEMONSET_ANNOTATIONS: '{"example.com/owner":"team"}',
+    PRIORITY_CLASS_NAME: 'low',
+    CACHING_RUN_AS_USER: '1000',
+    MAX_UNAVAILABLE: '20%',
+    ROLLOUT_TIMEOUT_SECONDS: '60',
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'text',
+    CRONJOB_NAME: 'puller',
+  };
+
+  it('covers every variable the configuration knows', () => {
+    assert.deepEqual(Object.keys(everyVariable).sort(), ['IMAGES', ...Object.keys(DEFAULTS)].sort());
+  });
+
+  const expected = loadConfig(everyVariable);
+  for (const [variable, value] of Object.entries(everyVariable)) {
+    it(`${variable} with surrounding spaces, tabs and newlines means the same as without`, () => {
+      assert.deepEqual(loadConfig({ ...everyVariable, [variable]: ` \t${value ?? ''}\n ` }), expected);
+    });
+  }
+});
+
 describe('loadConfig rejects bad input, naming the variable', () => {
   const cases: [string, Environment, string, RegExp][] = [
     ['IMAGES missing', {}, 'IMAGES', /required/],
@@ -98,6 +137,9 @@ describe('loadConfig rejects bad input, naming the variable', () => {
     ['quantity -1Mi', { IMAGES: 'a=nginx', CACHING_MEMORY_LIMIT: '-1Mi' }, 'CACHING_MEMORY_LIMIT', /non-negative/],
     ['memory request above limit', { IMAGES: 'a=nginx', CACHING_MEMORY_REQUEST: '1Gi', CACHING_MEMORY_LIMIT: '20Mi' }, 'CACHING_MEMORY_REQUEST', /above CACHING_MEMORY_LIMIT/],
     ['cpu request above limit', { IMAGES: 'a=nginx', CACHING_CPU_REQUEST: '500m', CACHING_CPU_LIMIT: '.2' }, 'CACHING_CPU_REQUEST', /above CACHING_CPU_LIMIT/],
+    ['memory request above limit, request padded', { IMAGES: 'a=nginx', CACHING_MEMORY_REQUEST: ' 30Mi', CACHING_MEMORY_LIMIT: '20Mi' }, 'CACHING_MEMORY_REQUEST', /above CACHING_MEMORY_LIMIT=20Mi;/],
+    ['memory request above limit, limit padded', { IMAGES: 'a=nginx', CACHING_MEMORY_REQUEST: '30Mi', CACHING_MEMORY_LIMIT: '20Mi\n' }, 'CACHING_MEMORY_REQUEST', /above CACHING_MEMORY_LIMIT=20Mi;/],
+    ['cpu request above limit, both padded', { IMAGES: 'a=nginx', CACHING_CPU_REQUEST: '\t500m ', CACHING_CPU_LIMIT: ' .2' }, 'CACHING_CPU_REQUEST', /above CACHING_CPU_LIMIT=\.2;/],
     ['interval 0', { IMAGES: 'a=nginx', CACHING_INTERVAL_HOURS: '0' }, 'CACHING_INTERVAL_HOURS', /whole number/],
     ['interval -2', { IMAGES: 'a=nginx', CACHING_INTERVAL_HOURS: '-2' }, 'CACHING_INTERVAL_HOURS', /whole number/],
     ['interval 1.5', { IMAGES: 'a=nginx', CACHING_INTERVAL_HOURS: '1.5' }, 'CACHING_INTERVAL_HOURS', /whole number/],

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import type { Environment } from '../src/config.ts';
-import { HOLD_CONTAINER, INSTALL_CONTAINER, desiredDaemonSet, selectorLabels } from '../src/desired.ts';
+import { HOLD_CONTAINER, INSTALL_CONTAINER, desiredDaemonSet, hasMutableImages, selectorLabels } from '../src/desired.ts';
 import { podReservation } from '../src/reservation.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -11,6 +12,17 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 function manyImages(count: number): string {
   return Array.from({ length: count }, (_, index) => `image-${String(index + 1)}=quay.io/example/image-${String(index + 1)}:v${String(index)}`).join(';');
+}
+
+/** The desired DaemonSet as JSON, built by a fresh Node process: its own clock, random seed and module state. */
+function desiredInChildProcess(env: Environment): string {
+  const script = `
+    import { loadConfig } from ${JSON.stringify(new URL('../src/config.ts', import.meta.url).href)};
+    import { desiredDaemonSet } from ${JSON.stringify(new URL('../src/desired.ts', import.meta.url).href)};
+    process.stdout.write(JSON.stringify(desiredDaemonSet(loadConfig(process.env))));`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
 }
 
 const GOLDEN: Record<string, Environment> = {
@@ -44,9 +56,12 @@ describe('desiredDaemonSet golden cases', () => {
 });
 
 describe('desiredDaemonSet properties', () => {
-  it('is byte-identical for the same configuration', () => {
+  it('is byte-identical when built in two separate processes (a clock, random or process state would differ)', () => {
     const env = GOLDEN['all-scheduling-options'] ?? {};
-    assert.equal(JSON.stringify(desiredDaemonSet(loadConfig(env))), JSON.stringify(desiredDaemonSet(loadConfig({ ...env }))));
+    const first = desiredInChildProcess(env);
+    const second = desiredInChildProcess(env);
+    assert.ok(first.startsWith('{"apiVersion":"apps/v1"'), first);
+    assert.equal(first, second);
   });
 
   it('does not depend on the order of map keys or pull secrets in the input', () => {
@@ -100,6 +115,23 @@ describe('desiredDaemonSet properties', () => {
     for (const [key, value] of Object.entries(daemonSet.spec.selector.matchLabels)) {
       assert.equal(daemonSet.spec.template.metadata.labels?.[key], value);
     }
+  });
+});
+
+describe('hasMutableImages (whether the periodic restart has anything to refresh)', () => {
+  const mutable = (images: string) => hasMutableImages(loadConfig({ IMAGES: images }));
+
+  it('is false when every image is pinned by digest', () => {
+    assert.equal(mutable(`a=nginx@${DIGEST};b=quay.io/x/b@${DIGEST}`), false);
+  });
+
+  it('is false for the tag@digest form: the digest decides what is pulled', () => {
+    assert.equal(mutable(`a=quay.io/x/a:1.0@${DIGEST}`), false);
+  });
+
+  it('is true when any image is a tag, or has neither tag nor digest (latest)', () => {
+    assert.equal(mutable(`a=nginx@${DIGEST};b=redis:7`), true);
+    assert.equal(mutable(`a=nginx@${DIGEST};b=redis`), true);
   });
 });
 

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -105,24 +105,39 @@ describe('kip-helper in an empty root directory', () => {
     });
   }
 
-  it('install copies itself with mode 0755 despite umask 077, and another UID can run the copy', () => {
+  it('install copies itself with mode 0755 despite umask 077, and again over an existing copy', () => {
     const root = emptyRoot('install');
-    // Without /proc the helper falls back to argv[0]; an arbitrary non-root UID does the install.
-    const installer = isRoot()
-      ? ['chroot', '--userspec=1000710000:0', root, '/kip-helper', 'install', '/out']
-      : enterRoot(root, ['/kip-helper', 'install', '/out']);
-    const res = run(installer, { shellPrefix: 'umask 077' });
+    // Without /proc the helper falls back to argv[0].
+    const res = run(enterRoot(root, ['/kip-helper', 'install', '/out']), { shellPrefix: 'umask 077' });
     assert.equal(res.code, 0, res.stderr);
     const copy = join(root, 'out', 'kip-helper');
     const st = statSync(copy);
     assert.equal(st.mode & 0o7777, 0o755, `mode is ${(st.mode & 0o7777).toString(8)}`);
     assert.deepEqual(readFileSync(copy), readFileSync(helper), 'the copy differs from the original');
-    if (isRoot()) {
-      const other = run(['chroot', '--userspec=65532:65532', root, '/out/kip-helper', 'exit']);
-      assert.equal(other.code, 0, other.stderr);
-    }
     const again = run(enterRoot(root, ['/out/kip-helper', 'install', '/out']));
     assert.equal(again.code, 0, `reinstalling over an existing copy (init container restart) failed: ${again.stderr}`);
+  });
+
+  it('a copy installed by an arbitrary UID under umask 077 runs as another UID (OpenShift restricted-v2)', (t) => {
+    if (!isRoot()) return t.skip('needs root: only root can run the helper as two other UIDs (chroot --userspec); run the tests as root to cover this');
+    const root = emptyRoot('install-other-uid');
+    const install = run(['chroot', '--userspec=1000710000:0', root, '/kip-helper', 'install', '/out'], { shellPrefix: 'umask 077' });
+    assert.equal(install.code, 0, install.stderr);
+    assert.equal(statSync(join(root, 'out', 'kip-helper')).uid, 1000710000, 'the install did not run as the arbitrary UID');
+    const other = run(['chroot', '--userspec=65532:65532', root, '/out/kip-helper', 'exit']);
+    assert.equal(other.code, 0, `UID 65532 cannot run the copy UID 1000710000 installed: ${other.stderr}`);
+  });
+
+  it('install succeeds over the temporary file a copy killed mid-install left in the emptyDir', () => {
+    const root = emptyRoot('install-stale');
+    // In a container the helper is PID 1, so every restart of the install container picks the same
+    // temporary name; an OOM kill or node crash mid-copy leaves that file behind in the emptyDir.
+    const stale = join(root, 'out', '.kip-helper.1');
+    writeFileSync(stale, 'the first half of an executable', { mode: 0o700 });
+    const res = run(asPid1(root, ['/kip-helper', 'install', '/out']));
+    assert.equal(res.code, 0, `a retried install must not fail forever on the stale ${stale}: ${res.stderr}`);
+    assert.deepEqual(readFileSync(join(root, 'out', 'kip-helper')), readFileSync(helper));
+    assert.equal(existsSync(stale), false, 'the stale temporary file is still there: the helper did not run as PID 1, so this test proved nothing');
   });
 
   it('install reads /proc/self/exe when /proc is mounted (as in a container)', (t) => {
@@ -193,6 +208,12 @@ async function childOf(pid: number): Promise<number | undefined> {
     await delay(20);
   }
   return undefined;
+}
+
+/** Runs argv as PID 1 of a new pid namespace inside root, as the kubelet starts a container's process. */
+function asPid1(root: string, argv: string[]): string[] {
+  const becomeRoot = isRoot() ? [] : ['--map-root-user'];
+  return ['unshare', ...becomeRoot, '--pid', '--fork', `--root=${root}`, ...argv];
 }
 
 function isRoot(): boolean {

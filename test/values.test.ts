@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDigestPinned, parseImageReference } from '../src/image-ref.ts';
 import { parseQuantity, sameQuantity } from '../src/quantity.ts';
-import { backoffMs, isTransient, withRetry } from '../src/retry.ts';
-import { ApiError } from '../src/cluster.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
@@ -30,46 +28,5 @@ describe('quantities', () => {
     assert.equal(sameQuantity('.05', '50m'), true);
     assert.equal(sameQuantity('1024Mi', '1Gi'), true);
     assert.equal(sameQuantity('20Mi', '20M'), false);
-  });
-});
-
-describe('retry', () => {
-  const error = (status: number, retryAfterSeconds?: number) =>
-    new ApiError({ status, message: 'x', verb: 'get', resource: 'daemonsets.apps', ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
-
-  it('retries connection failures, 429 and 5xx, but not 4xx', () => {
-    for (const status of [0, 429, 500, 503]) assert.equal(isTransient(error(status)), true, String(status));
-    for (const status of [400, 401, 403, 404, 409, 422]) assert.equal(isTransient(error(status)), false, String(status));
-  });
-
-  it('backs off exponentially, capped, and honours Retry-After', () => {
-    assert.deepEqual([0, 1, 2, 3, 10].map((attempt) => backoffMs(attempt, undefined)), [250, 500, 1000, 2000, 8000]);
-    assert.equal(backoffMs(0, 7), 7000);
-  });
-
-  it('keeps trying until success within the deadline', async () => {
-    let clock = 0;
-    let calls = 0;
-    const waits: number[] = [];
-    const result = await withRetry(
-      () => {
-        calls += 1;
-        return calls < 3 ? Promise.reject(error(503)) : Promise.resolve('ok');
-      },
-      { deadline: 10_000, now: () => clock, sleep: (ms) => { waits.push(ms); clock += ms; return Promise.resolve(); }, signal: new AbortController().signal },
-    );
-    assert.equal(result, 'ok');
-    assert.deepEqual(waits, [250, 500]);
-  });
-
-  it('gives up at the deadline and on errors retrying cannot fix', async () => {
-    let clock = 0;
-    const sleep = (ms: number) => { clock += ms; return Promise.resolve(); };
-    const options = { deadline: 1000, now: () => clock, sleep, signal: new AbortController().signal };
-    await assert.rejects(withRetry(() => Promise.reject(error(503)), options), /x/);
-    assert.ok(clock < 1000);
-    let calls = 0;
-    await assert.rejects(withRetry(() => { calls += 1; return Promise.reject(error(403)); }, { ...options, deadline: 100_000 }));
-    assert.equal(calls, 1);
   });
 });

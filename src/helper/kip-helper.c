@@ -78,6 +78,15 @@ static int install(const char *argv0, const char *dir) {
   int in = open_self(argv0, &source);
   if (in < 0) return fail(EXIT_NO_INPUT, "cannot open", source);
 
+  /*
+   * As PID 1 every restart of the container picks the same temporary name, and the emptyDir outlives the
+   * container: a copy killed mid-install (OOM, node crash) leaves its file behind, and O_EXCL alone would
+   * then fail on every retry. No other copy can own the name, because init containers run one at a time.
+   */
+  if (unlink(partial) != 0 && errno != ENOENT) {
+    close(in);
+    return fail(EXIT_CANT_CREATE, "cannot remove the stale", partial);
+  }
   int out = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
   if (out < 0) {
     close(in);
