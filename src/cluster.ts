@@ -4,8 +4,21 @@ import type { DaemonSet, Pod } from './k8s-types.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** A Warning Event about the DaemonSet, such as the controller's FailedCreate. */
+export interface WarningEvent {
+  reason: string;
+  message: string;
+  count: number;
+}
+
 export interface Cluster {
   readDaemonSet(): Promise<DaemonSet | undefined>;
+  /**
+   * What the API server would store for this create or update — after admission (mutating
+   * policies and webhooks), defaults and strict field validation — with nothing written.
+   */
+  previewCreate(body: DaemonSet): Promise<DaemonSet>;
+  previewReplace(body: DaemonSet): Promise<DaemonSet>;
   createDaemonSet(body: DaemonSet): Promise<DaemonSet>;
   replaceDaemonSet(body: DaemonSet): Promise<DaemonSet>;
   /** Deletes exactly the object with this UID (a precondition), leaving its pods to the garbage collector. */
@@ -13,6 +26,7 @@ export interface Cluster {
   /** Pods matching the selector, page by page, so memory stays bounded on large clusters. */
   listPods(labelSelector: string): AsyncIterable<Pod[]>;
   readCronJobUid(name: string): Promise<string | undefined>;
+  listWarningEvents(daemonSetUid: string): Promise<WarningEvent[]>;
   recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string): Promise<void>;
   requests(): RequestCounts;
 }
@@ -22,15 +36,27 @@ export interface RequestCounts {
   byVerb: Record<string, number>;
 }
 
-/** A failed API call, reduced to what the pass needs to decide on retrying and to tell a person. */
+/** Field paths the API server named in a rejection (422 causes, strict decoding errors). */
+export type FieldPaths = string[];
+
+/**
+ * A failed API call, reduced to what the pass needs to decide on retrying and to tell a person.
+ * Status 0 means no HTTP answer; `retryable` then says whether another try can help (a refused
+ * connection can heal, an untrusted certificate cannot).
+ */
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly verb: string;
   readonly resource: string;
+  readonly retryable: boolean | undefined;
+  readonly fields: FieldPaths;
 
-  constructor(fields: { status: number; reason?: string; message: string; retryAfterSeconds?: number; verb: string; resource: string }, options?: { cause?: unknown }) {
+  constructor(
+    fields: { status: number; reason?: string; message: string; retryAfterSeconds?: number; verb: string; resource: string; retryable?: boolean; fields?: FieldPaths },
+    options?: { cause?: unknown },
+  ) {
     super(fields.message, options);
     this.name = 'ApiError';
     this.status = fields.status;
@@ -38,5 +64,15 @@ export class ApiError extends Error {
     this.retryAfterSeconds = fields.retryAfterSeconds;
     this.verb = fields.verb;
     this.resource = fields.resource;
+    this.retryable = fields.retryable;
+    this.fields = fields.fields ?? [];
+  }
+}
+
+/** There is no cluster to talk to: no kubeconfig, a KUBECONFIG naming a missing file. */
+export class ClusterConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClusterConfigError';
   }
 }

@@ -6,11 +6,25 @@ import type { DaemonSet, OwnerReference } from './k8s-types.ts';
 
 export type Decision =
   | { action: 'create'; body: DaemonSet }
-  | { action: 'update'; body: DaemonSet; changed: string[]; restart: boolean }
+  | UpdateDecision
   | { action: 'recreate'; body: DaemonSet; changed: string[]; uid: string }
   | { action: 'refuse'; reason: string }
   | { action: 'wait-for-deletion' }
-  | { action: 'none' };
+  | { action: 'none'; tolerated: string[] };
+
+export interface UpdateDecision {
+  action: 'update';
+  body: DaemonSet;
+  changed: string[];
+  /** A scheduled rolling restart, so that nodes pull tagged images afresh. */
+  restart: boolean;
+  /**
+   * The local comparison found spec differences: ask the API server (a dry run) whether the
+   * update would really change the stored object before writing it. Until then the body keeps
+   * the live refresh stamp, so the stamp alone never makes a difference.
+   */
+  confirm: boolean;
+}
 
 export interface DecisionInput {
   desired: DaemonSet;
@@ -19,8 +33,8 @@ export interface DecisionInput {
   intervalHours: number;
   /** Whether any image is referenced by tag, so it can change behind the same name. */
   hasMutableImages: boolean;
-  /** The CronJob that should own the DaemonSet, when the pass runs from one. */
-  owner: OwnerReference | { kind: 'CronJob'; name: string } | undefined;
+  /** The CronJob owner to add when the live object lacks it; undefined when there is none to add. */
+  owner: OwnerReference | undefined;
 }
 
 /** A CronJob run starts a little after the previous one did; this much early still counts as due. */
@@ -38,8 +52,19 @@ export function ownedByCronJob(daemonSet: DaemonSet, cronJobName: string): boole
   return (daemonSet.metadata.ownerReferences ?? []).some((ref) => ref.kind === 'CronJob' && ref.name === cronJobName);
 }
 
-function hasOwner(live: DaemonSet, owner: DecisionInput['owner']): boolean {
-  return owner === undefined || ownedByCronJob(live, owner.name);
+function lacksOwner(live: DaemonSet, owner: OwnerReference | undefined): boolean {
+  return owner !== undefined && !ownedByCronJob(live, owner.name);
+}
+
+function withOwner(body: DaemonSet, owner: OwnerReference | undefined): DaemonSet {
+  if (owner === undefined || ownedByCronJob(body, owner.name)) return body;
+  const others = (body.metadata.ownerReferences ?? []).filter((ref) => ref.kind !== 'CronJob');
+  return { ...body, metadata: { ...body.metadata, ownerReferences: [...others, owner] } };
+}
+
+/** Whether this pass should roll the pods so that tagged images are pulled again. */
+export function restartDue(input: Pick<DecisionInput, 'hasMutableImages' | 'now' | 'intervalHours'>, live: DaemonSet): boolean {
+  return input.hasMutableImages && refreshDue(live, input.now, input.intervalHours);
 }
 
 function sameSelector(desired: DaemonSet, live: DaemonSet): boolean {
@@ -49,7 +74,7 @@ function sameSelector(desired: DaemonSet, live: DaemonSet): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
-function withRefreshedAt(body: DaemonSet, at: string): DaemonSet {
+export function withRefreshedAt(body: DaemonSet, at: string): DaemonSet {
   const template = body.spec.template;
   return {
     ...body,
@@ -60,7 +85,7 @@ function withRefreshedAt(body: DaemonSet, at: string): DaemonSet {
   };
 }
 
-/** The object to PUT: desired spec, with labels, annotations and owners others set kept. */
+/** The object to PUT: desired spec, with labels, annotations, owners and finalizers others set kept. */
 function replacement(desired: DaemonSet, live: DaemonSet): DaemonSet {
   const liveTemplateAnnotations = live.spec.template.metadata.annotations ?? {};
   const keptRestartAnnotations = Object.fromEntries(
@@ -77,6 +102,7 @@ function replacement(desired: DaemonSet, live: DaemonSet): DaemonSet {
         ? {}
         : { annotations: { ...live.metadata.annotations, ...desired.metadata.annotations } }),
       ...(live.metadata.ownerReferences === undefined ? {} : { ownerReferences: live.metadata.ownerReferences }),
+      ...(live.metadata.finalizers === undefined ? {} : { finalizers: live.metadata.finalizers }),
     },
     spec: {
       ...desired.spec,
@@ -94,7 +120,7 @@ function replacement(desired: DaemonSet, live: DaemonSet): DaemonSet {
 export function decide(input: DecisionInput): Decision {
   const { desired, live, now } = input;
   const stamp = now.toISOString();
-  if (live === undefined) return { action: 'create', body: withRefreshedAt(desired, stamp) };
+  if (live === undefined) return { action: 'create', body: withRefreshedAt(withOwner(desired, input.owner), stamp) };
   if (live.metadata.labels?.[MANAGED_BY_LABEL] !== PROGRAM_NAME) {
     const managedBy = live.metadata.labels?.[MANAGED_BY_LABEL];
     return {
@@ -104,16 +130,44 @@ export function decide(input: DecisionInput): Decision {
   }
   if (live.metadata.deletionTimestamp !== undefined) return { action: 'wait-for-deletion' };
   if (!sameSelector(desired, live)) {
-    return { action: 'recreate', body: withRefreshedAt(desired, stamp), changed: ['spec.selector'], uid: live.metadata.uid ?? '' };
+    const owner = input.owner ?? (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'CronJob');
+    return { action: 'recreate', body: withRefreshedAt(withOwner(desired, owner), stamp), changed: ['spec.selector'], uid: live.metadata.uid ?? '' };
   }
   const specChanges = specDifferences(desired, live);
-  const metadataChanges = metadataDifferences(desired, live);
-  const ownerMissing = !hasOwner(live, input.owner);
-  const restart = specChanges.length === 0 && input.hasMutableImages && refreshDue(live, now, input.intervalHours);
-  const changed = [...metadataChanges, ...specChanges, ...(ownerMissing ? ['metadata.ownerReferences'] : [])];
-  if (changed.length === 0 && !restart) return { action: 'none' };
-  const body = replacement(desired, live);
-  // Any template change rolls every pod, which pulls tagged images afresh: that is a refresh too.
-  const rolls = restart || specChanges.some((path) => path.startsWith('spec.template'));
-  return { action: 'update', body: rolls ? withRefreshedAt(body, stamp) : body, changed, restart };
+  const ownerMissing = lacksOwner(live, input.owner);
+  const changed = [...metadataDifferences(desired, live), ...(ownerMissing ? ['metadata.ownerReferences'] : []), ...specChanges];
+  const body = withOwner(replacement(desired, live), ownerMissing ? input.owner : undefined);
+  if (specChanges.length > 0) return { action: 'update', body, changed, restart: false, confirm: true };
+  const restart = restartDue(input, live);
+  if (changed.length === 0 && !restart) return { action: 'none', tolerated: [] };
+  return { action: 'update', body: restart ? withRefreshedAt(body, stamp) : body, changed, restart, confirm: false };
+}
+
+export interface Confirmation {
+  proposed: UpdateDecision;
+  /** The API server's dry run of `proposed.body`. */
+  preview: DaemonSet;
+  live: DaemonSet;
+  now: Date;
+  restartDue: boolean;
+}
+
+/**
+ * After the dry run: write only what would really change. The server bumps `generation` exactly
+ * when the spec changes, so a difference that admission puts back (a label a mutating policy
+ * adds, a default it fills in) is tolerated, and a real one is written.
+ */
+export function confirmUpdate({ proposed, preview, live, now, restartDue: restart }: Confirmation): Decision {
+  const notSpec = proposed.changed.filter((path) => !path.startsWith('spec.'));
+  const stamp = now.toISOString();
+  if (preview.metadata.generation !== live.metadata.generation) {
+    const serverChanges = specDifferences(preview, live);
+    const specChanges = serverChanges.length > 0 ? serverChanges : proposed.changed.filter((path) => path.startsWith('spec.'));
+    // Any template change rolls every pod, which pulls tagged images afresh: that is a refresh too.
+    const rolls = specChanges.some((path) => path.startsWith('spec.template'));
+    return { action: 'update', body: rolls ? withRefreshedAt(proposed.body, stamp) : proposed.body, changed: [...notSpec, ...specChanges], restart: false, confirm: false };
+  }
+  const tolerated = proposed.changed.filter((path) => path.startsWith('spec.'));
+  if (notSpec.length === 0 && !restart) return { action: 'none', tolerated };
+  return { action: 'update', body: restart ? withRefreshedAt(proposed.body, stamp) : proposed.body, changed: notSpec, restart, confirm: false };
 }

@@ -58,7 +58,8 @@ function container(config: Config, name: string, image: string, command: string[
     securityContext: restrictedContainerSecurity(),
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
-    ...(mount === 'none' ? {} : { volumeMounts: [{ name: HELPER_VOLUME, mountPath: HELPER_DIR, readOnly: mount === 'read-only' }] }),
+    // readOnly: false is what the server leaves out, so it is left out here too.
+    ...(mount === 'none' ? {} : { volumeMounts: [{ name: HELPER_VOLUME, mountPath: HELPER_DIR, ...(mount === 'read-only' ? { readOnly: true } : {}) }] }),
   };
 }
 
@@ -101,7 +102,6 @@ export function desiredDaemonSet(config: Config): DaemonSet {
         rollingUpdate: { maxSurge: 0, maxUnavailable: config.maxUnavailable },
       },
       revisionHistoryLimit: 3,
-      minReadySeconds: 0,
       template: {
         metadata: { labels: ownedLabels(config) },
         spec: {

@@ -1,6 +1,8 @@
-// Where a live DaemonSet differs from the desired one. The desired object spells out every field
-// the API server would default, so anything extra in the live spec (a container added by hand, a
-// hostPath someone slipped in) is drift too. Quantities compare by value ("0.05" equals "50m").
+// Where a live DaemonSet differs from the desired one: the pass's fast, local look. The desired
+// object spells out the server's defaults, so anything extra in the live spec (a container added
+// by hand, a hostPath slipped in, or a label a mutating policy adds) shows up here; the pass then
+// asks the API server whether an update would really change anything (confirm.ts). Quantities
+// compare by value ("0.05" equals "50m"); false and 0 are values, not absence.
 import { REFRESHED_AT_ANNOTATION } from './desired.ts';
 import type { DaemonSet } from './k8s-types.ts';
 import { sameQuantity } from './quantity.ts';
@@ -9,7 +11,7 @@ import { sameQuantity } from './quantity.ts';
 export const RESTART_ANNOTATIONS = [REFRESHED_AT_ANNOTATION, 'kubectl.kubernetes.io/restartedAt'];
 
 function isBlank(value: unknown): boolean {
-  if (value === undefined || value === null || value === 0 || value === false || value === '') return true;
+  if (value === undefined || value === null || value === '') return true;
   if (Array.isArray(value)) return value.length === 0;
   if (typeof value === 'object') return Object.values(value).every(isBlank);
   return false;

@@ -1,5 +1,6 @@
 // Is the rollout complete, and if not, why? The verdict follows `kubectl rollout status`; the
 // diagnosis groups unready pods by image and reason so it stays a few lines on any cluster size.
+import type { WarningEvent } from './cluster.ts';
 import type { ContainerStatus, DaemonSet, Pod } from './k8s-types.ts';
 
 export interface Rollout {
@@ -117,8 +118,32 @@ export class Diagnosis {
 
 export const MAX_DIAGNOSIS_LINES = 8;
 
-/** A short, human summary: one line per (image, reason), the largest first, capped. */
-export function summarize(groups: DiagnosisGroup[], rollout: Rollout): string[] {
+const MAX_EVENT_LINES = 3;
+
+/**
+ * The controller's Warning Events, one line per (reason, message) with their counts summed. Pod
+ * names differ from event to event ("pods \"kip-x7d2q\" is forbidden"), so they are left out.
+ */
+export function summarizeWarningEvents(events: WarningEvent[]): string[] {
+  const groups = new Map<string, { reason: string; message: string; count: number }>();
+  for (const event of events) {
+    const message = event.message.replace(/pods "[^"]*" /g, 'pods ');
+    const key = `${event.reason}\u0000${message}`;
+    const group = groups.get(key) ?? { reason: event.reason, message, count: 0 };
+    group.count += event.count;
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+    .slice(0, MAX_EVENT_LINES)
+    .map((group) => `${group.reason} (${String(group.count)}×): ${group.message.slice(0, 300)}`);
+}
+
+/**
+ * A short, human summary: one line per (image, reason), the largest first, capped; then what the
+ * controller said about pods it could not create.
+ */
+export function summarize(groups: DiagnosisGroup[], rollout: Rollout, controllerLines: string[] = []): string[] {
   const lines = groups.slice(0, MAX_DIAGNOSIS_LINES).map((group) => {
     const what = group.image === '-' ? group.reason : `${group.image}: ${group.reason}`;
     const message = group.message === undefined ? '' : ` (${group.message.slice(0, 120)})`;
@@ -128,6 +153,7 @@ export function summarize(groups: DiagnosisGroup[], rollout: Rollout): string[] 
     const rest = groups.slice(MAX_DIAGNOSIS_LINES).reduce((sum, group) => sum + group.nodes, 0);
     lines.push(`and ${String(groups.length - MAX_DIAGNOSIS_LINES)} more image/reason groups on ${String(rest)} nodes`);
   }
+  lines.push(...controllerLines);
   const explained = groups.reduce((sum, group) => sum + group.nodes, 0);
   const unexplained = rollout.desired - rollout.available - explained;
   if (!rollout.observed) {

@@ -1,6 +1,6 @@
 // The one adapter over @kubernetes/client-node. It binds the namespace, sets our User-Agent,
-// counts requests, converts the client's model classes into plain data and its exceptions into
-// ApiError.
+// counts requests, bounds each one in time, sends our objects as they are (the client's typed
+// serializer would drop unknown fields) and converts the client's exceptions into ApiError.
 import {
   ApiException,
   AppsV1Api,
@@ -10,28 +10,64 @@ import {
   dumpYaml,
   setHeaderMiddleware,
 } from '@kubernetes/client-node';
-import type { ConfigurationOptions, V1DaemonSet } from '@kubernetes/client-node';
-import { hostname } from 'node:os';
-import { ApiError } from './cluster.ts';
+import type { ConfigurationOptions, RequestContext, V1DaemonSet } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { ApiError, ClusterConfigError } from './cluster.ts';
 import type { Cluster, EventType, RequestCounts } from './cluster.ts';
 import { PROGRAM_NAME } from './desired.ts';
 import type { DaemonSet, Pod } from './k8s-types.ts';
 
 // Pages of 250 pods bound the memory a diagnosis needs on large clusters.
 const PAGE_SIZE = 250;
+/** A request may take this long at most; the pass's deadline shortens it, never below the floor. */
+const MAX_REQUEST_MS = 30_000;
+const MIN_REQUEST_MS = 2_000;
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** Network failures that another try can cure; anything else (TLS, DNS, a missing plugin) cannot. */
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
+
+export interface ClusterOptions {
+  namespace: string;
+  daemonSetName: string;
+  version: string;
+  /** Aborted on SIGTERM: every request in flight ends with it. */
+  signal?: AbortSignal;
+  /** When the pass stops waiting (epoch ms); requests in flight then end too. */
+  deadline?: () => number;
+}
 
 /** Model classes carry Dates and undefined fields; the rest of the program compares plain JSON. */
 function plain(value: object): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
-function parseStatusBody(body: unknown): { reason?: string; message?: string } {
+interface StatusBody {
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string }[] };
+}
+
+function parseStatusBody(body: unknown): StatusBody {
   if (typeof body !== 'string') return {};
   try {
-    return JSON.parse(body) as { reason?: string; message?: string };
+    return JSON.parse(body) as StatusBody;
   } catch {
     return {};
   }
+}
+
+/** Fields named by a 422's causes, or by a strict decoding error's message. */
+function rejectedFields(status: StatusBody): string[] {
+  const fromCauses = (status.details?.causes ?? []).flatMap((cause) => (cause.field === undefined || cause.field === '' ? [] : [cause.field]));
+  const fromMessage = [...(status.message ?? '').matchAll(/(?:unknown|duplicate) field "([^"]+)"/g)].map((match) => match[1] ?? '');
+  return [...new Set([...fromCauses, ...fromMessage])];
 }
 
 function retryAfter(headers: Record<string, string> | undefined): number | undefined {
@@ -41,14 +77,29 @@ function retryAfter(headers: Record<string, string> | undefined): number | undef
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
+function errorChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let current = error; current instanceof Error && chain.length < 6; current = current.cause) chain.push(current);
+  return chain;
+}
+
 function networkCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
+  for (const link of errorChain(error)) {
+    const code = (link as { code?: unknown }).code;
     if (typeof code === 'string') return code;
-    current = current.cause;
   }
   return undefined;
+}
+
+function describeNetworkFailure(error: unknown): { message: string; retryable: boolean } {
+  const chain = errorChain(error);
+  if (chain.some((link) => link.name === 'TimeoutError')) return { message: 'the API server did not answer in time', retryable: true };
+  if (chain.some((link) => link.name === 'AbortError')) return { message: 'the request was cancelled (the pass was interrupted)', retryable: false };
+  const code = networkCode(error);
+  const detail = chain.at(-1)?.message.split('\n')[0] ?? String(error);
+  if (code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) return { message: `cannot reach the API server (${code})`, retryable: true };
+  if (code !== undefined && TLS_CODE.test(code)) return { message: `the API server's TLS certificate was not accepted (${code}: ${detail}); check the kubeconfig's certificate-authority`, retryable: false };
+  return { message: `cannot talk to the API server (${code === undefined ? detail : `${code}: ${detail}`})`, retryable: false };
 }
 
 function toApiError(error: unknown, verb: string, resource: string): ApiError {
@@ -64,40 +115,92 @@ function toApiError(error: unknown, verb: string, resource: string): ApiError {
         ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
         verb,
         resource,
+        fields: rejectedFields(status),
       },
       { cause: error },
     );
   }
-  const code = networkCode(error) ?? (error instanceof Error ? error.message : String(error));
-  return new ApiError({ status: 0, message: `cannot reach the API server (${code})`, verb, resource }, { cause: error });
+  const failure = describeNetworkFailure(error);
+  return new ApiError({ status: 0, message: failure.message, verb, resource, retryable: failure.retryable }, { cause: error });
 }
 
-export function loadKubeConfig(): KubeConfig {
+/**
+ * The kubeconfig the pass uses: $KUBECONFIG, else ~/.kube/config, else the pod's ServiceAccount.
+ * client-node would otherwise fall back to http://localhost:8080 and retry it until the deadline.
+ */
+export function loadKubeConfig(env: Record<string, string | undefined> = process.env): KubeConfig {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const named = env.KUBECONFIG ?? '';
+  if (named !== '') {
+    const files = named.split(delimiter).filter((file) => file !== '');
+    const missing = files.filter((file) => !existsSync(file));
+    if (missing.length === files.length) throw new ClusterConfigError(`KUBECONFIG=${named} names no file that exists; point it at a kubeconfig or unset it`);
+    files.filter((file) => !missing.includes(file)).forEach((file, index) => {
+      if (index === 0) kubeConfig.loadFromFile(file);
+      else kubeConfig.mergeConfig(loadKubeConfigFile(file));
+    });
+    return kubeConfig;
+  }
+  const home = join(env.HOME ?? homedir(), '.kube', 'config');
+  if (existsSync(home)) {
+    kubeConfig.loadFromFile(home);
+    return kubeConfig;
+  }
+  if (existsSync(SERVICE_ACCOUNT_TOKEN) && env.KUBERNETES_SERVICE_HOST !== undefined) {
+    kubeConfig.loadFromCluster();
+    return kubeConfig;
+  }
+  throw new ClusterConfigError(
+    `no cluster configuration: KUBECONFIG is not set, ${home} does not exist and this is not a pod with a ServiceAccount token; set KUBECONFIG or run the pass in the cluster`,
+  );
+}
+
+function loadKubeConfigFile(file: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(file);
   return kubeConfig;
 }
 
-export function createCluster(kubeConfig: KubeConfig, namespace: string, daemonSetName: string, version: string): Cluster {
+/** Replaces the body client-node serialized with the object as given, so no field is dropped. */
+function sendAsIs(body: unknown): (request: RequestContext) => void {
+  return (request) => {
+    request.setBody(JSON.stringify(body));
+  };
+}
+
+export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): Cluster {
+  const { namespace, daemonSetName: name, version } = options;
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const counts: RequestCounts = { total: 0, byVerb: {} };
   const userAgent = setHeaderMiddleware('User-Agent', `${PROGRAM_NAME}/${version}`);
-  const options: ConfigurationOptions = {
-    middlewareMergeStrategy: 'append',
-    middleware: [
-      {
-        pre: (request) => {
-          const method = request.getHttpMethod();
-          counts.total += 1;
-          counts.byVerb[method] = (counts.byVerb[method] ?? 0) + 1;
-          return userAgent.pre(request);
+
+  function requestSignal(): AbortSignal {
+    const untilDeadline = options.deadline === undefined ? MAX_REQUEST_MS : options.deadline() - Date.now();
+    const timeout = AbortSignal.timeout(Math.max(MIN_REQUEST_MS, Math.min(MAX_REQUEST_MS, untilDeadline)));
+    return options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  }
+
+  function requestOptions(adjust?: (request: RequestContext) => void): ConfigurationOptions {
+    return {
+      middlewareMergeStrategy: 'append',
+      middleware: [
+        {
+          pre: (request) => {
+            const method = request.getHttpMethod();
+            counts.total += 1;
+            counts.byVerb[method] = (counts.byVerb[method] ?? 0) + 1;
+            request.setSignal(requestSignal());
+            adjust?.(request);
+            return userAgent.pre(request);
+          },
+          post: (response) => userAgent.post(response),
         },
-        post: (response) => userAgent.post(response),
-      },
-    ],
-  };
+      ],
+    };
+  }
+  const reading = requestOptions();
 
   async function call<T>(verb: string, resource: string, request: () => Promise<T>): Promise<T> {
     try {
@@ -107,32 +210,38 @@ export function createCluster(kubeConfig: KubeConfig, namespace: string, daemonS
     }
   }
 
-  const name = daemonSetName;
+  function create(body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
+    return call('create', 'daemonsets.apps', async () =>
+      plain(await apps.createNamespacedDaemonSet(
+        { namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
+        requestOptions(sendAsIs(body)),
+      )) as DaemonSet);
+  }
+
+  function replace(body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
+    return call('update', 'daemonsets.apps', async () =>
+      plain(await apps.replaceNamespacedDaemonSet(
+        { name, namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
+        requestOptions(sendAsIs(body)),
+      )) as DaemonSet);
+  }
+
   return {
     async readDaemonSet() {
       try {
-        return plain(await call('get', 'daemonsets.apps', () => apps.readNamespacedDaemonSet({ name, namespace }, options))) as DaemonSet;
+        return plain(await call('get', 'daemonsets.apps', () => apps.readNamespacedDaemonSet({ name, namespace }, reading))) as DaemonSet;
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) return undefined;
         throw error;
       }
     },
-    async createDaemonSet(body) {
-      const created = await call('create', 'daemonsets.apps', () =>
-        apps.createNamespacedDaemonSet({ namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME }, options));
-      return plain(created) as DaemonSet;
-    },
-    async replaceDaemonSet(body) {
-      const replaced = await call('update', 'daemonsets.apps', () =>
-        apps.replaceNamespacedDaemonSet({ name, namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME }, options));
-      return plain(replaced) as DaemonSet;
-    },
+    previewCreate: (body) => create(body, true),
+    previewReplace: (body) => replace(body, true),
+    createDaemonSet: (body) => create(body, false),
+    replaceDaemonSet: (body) => replace(body, false),
     async deleteDaemonSet(uid) {
       await call('delete', 'daemonsets.apps', () =>
-        apps.deleteNamespacedDaemonSet(
-          { name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } },
-          options,
-        ));
+        apps.deleteNamespacedDaemonSet({ name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } }, reading));
     },
     async *listPods(labelSelector) {
       let continueToken: string | undefined;
@@ -140,7 +249,7 @@ export function createCluster(kubeConfig: KubeConfig, namespace: string, daemonS
         const page = await call('list', 'pods', () =>
           core.listNamespacedPod(
             { namespace, labelSelector, limit: PAGE_SIZE, ...(continueToken === undefined ? {} : { _continue: continueToken }) },
-            options,
+            reading,
           ));
         continueToken = page.metadata?._continue || undefined;
         // The model instances have the plain shape where it matters here; skipping the copy halves the memory.
@@ -149,12 +258,21 @@ export function createCluster(kubeConfig: KubeConfig, namespace: string, daemonS
     },
     async readCronJobUid(cronJobName) {
       try {
-        const cronJob = await call('get', 'cronjobs.batch', () => batch.readNamespacedCronJob({ name: cronJobName, namespace }, options));
+        const cronJob = await call('get', 'cronjobs.batch', () => batch.readNamespacedCronJob({ name: cronJobName, namespace }, reading));
         return cronJob.metadata?.uid;
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) return undefined;
         throw error;
       }
+    },
+    async listWarningEvents(daemonSetUid) {
+      const list = await call('list', 'events', () =>
+        core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${daemonSetUid},type=Warning`, limit: PAGE_SIZE }, reading));
+      return list.items.map((event) => ({
+        reason: event.reason ?? '',
+        message: event.message ?? '',
+        count: event.series?.count ?? event.count ?? 1,
+      }));
     },
     async recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string) {
       const now = new Date();
@@ -183,7 +301,7 @@ export function createCluster(kubeConfig: KubeConfig, namespace: string, daemonS
               count: 1,
             },
           },
-          options,
+          reading,
         ));
     },
     requests() {

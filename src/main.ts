@@ -1,6 +1,7 @@
 // Command line entry: parse flags, load the configuration, run one pass, log one summary line and
 // set the exit code. It never calls process.exit(), so no log line is lost on the way out.
 import packageJson from '../package.json' with { type: 'json' };
+import { ClusterConfigError } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
 import { desiredDaemonSet } from './desired.ts';
@@ -84,9 +85,24 @@ async function main(): Promise<ExitCode> {
   }
 
   const started = Date.now();
+  const waitSeconds = config.rolloutTimeoutSeconds;
   const { createCluster, loadKubeConfig } = await loadClientAdapter();
-  const cluster = createCluster(loadKubeConfig(), config.namespace, config.daemonSetName, VERSION);
+  let kubeConfig;
+  try {
+    kubeConfig = loadKubeConfig();
+  } catch (error) {
+    if (!(error instanceof ClusterConfigError)) throw error;
+    log.error(`pass finished: ${error.message}`, { action: 'failed', exitCode: ExitCode.error, error: error.message });
+    return ExitCode.error;
+  }
   const interrupt = new AbortController();
+  const cluster = createCluster(kubeConfig, {
+    namespace: config.namespace,
+    daemonSetName: config.daemonSetName,
+    version: VERSION,
+    signal: interrupt.signal,
+    deadline: () => started + waitSeconds * 1000,
+  });
   const onSignal = (): void => {
     log.warn('termination requested; ending the wait and reporting');
     interrupt.abort();
@@ -94,12 +110,16 @@ async function main(): Promise<ExitCode> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal });
+    const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal }, waitSeconds);
+    for (const { variable, problem } of outcome.rejected) {
+      log.error(`invalid ${variable}=${JSON.stringify(process.env[variable] ?? '')}: ${problem}`, { variable, value: process.env[variable], problem });
+    }
     const summary = {
-      action: outcome.action,
+      action: outcome.exitCode === ExitCode.invalidConfig ? 'invalid-config' : outcome.action,
       daemonset: config.daemonSetName,
       namespace: config.namespace,
       changed: outcome.changed,
+      ...(outcome.tolerated.length === 0 ? {} : { tolerated: outcome.tolerated }),
       images: config.images.length,
       desired: outcome.rollout?.desired,
       ready: outcome.rollout?.ready,
@@ -112,6 +132,7 @@ async function main(): Promise<ExitCode> {
       exitCode: outcome.exitCode,
       ...(outcome.diagnosis.length === 0 ? {} : { diagnosis: outcome.diagnosis }),
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      ...(outcome.rejected.length === 0 ? {} : { invalid: outcome.rejected.map((rejected) => rejected.variable) }),
     };
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
     else log.error(`pass finished: ${outcome.error ?? outcome.action}`, summary);

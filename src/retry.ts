@@ -4,7 +4,7 @@ import { ApiError } from './cluster.ts';
 const TRANSIENT_STATUSES = new Set([0, 429, 500, 502, 503, 504]);
 
 export function isTransient(error: unknown): boolean {
-  return error instanceof ApiError && TRANSIENT_STATUSES.has(error.status);
+  return error instanceof ApiError && (error.retryable ?? TRANSIENT_STATUSES.has(error.status));
 }
 
 const LONGEST_WAIT_MS = 60_000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
-import { REFRESH_EARLINESS_MS, decide, refreshDue } from '../src/decide.ts';
+import { REFRESH_EARLINESS_MS, confirmUpdate, decide, refreshDue } from '../src/decide.ts';
 import type { DecisionInput } from '../src/decide.ts';
 import { REFRESHED_AT_ANNOTATION, desiredDaemonSet } from '../src/desired.ts';
 import { specDifferences } from '../src/drift.ts';
@@ -40,7 +40,7 @@ describe('decide', () => {
   });
 
   it('does nothing when the live object matches (server defaults and equal quantities are not drift)', () => {
-    assert.deepEqual(decide(input(asLive(desiredFor()))), { action: 'none' });
+    assert.deepEqual(decide(input(asLive(desiredFor()))), { action: 'none', tolerated: [] });
   });
 
   it('refuses a same-name DaemonSet it does not manage', () => {
@@ -88,17 +88,38 @@ describe('decide', () => {
     assert.ok(changed.includes('spec.template.spec.initContainers[a].resources.limits.memory'), changed.join());
   });
 
-  it('keeps labels, annotations, owners and restart stamps others set, and sends the resourceVersion', () => {
+  it('keeps labels, annotations, owners, finalizers and the live restart stamp, sends the resourceVersion, and asks the server first', () => {
     const live = asLive(desiredFor('a=nginx:0'));
     live.metadata.labels = { ...live.metadata.labels, 'team.example.com/cost-center': '42' };
     live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'u' }];
+    live.metadata.finalizers = ['backup.example.com/protect'];
     const decision = decide(input(live));
     assert.equal(decision.action, 'update');
     if (decision.action !== 'update') return;
+    assert.equal(decision.confirm, true);
     assert.equal(decision.body.metadata.resourceVersion, '42');
     assert.equal(decision.body.metadata.labels?.['team.example.com/cost-center'], '42');
     assert.deepEqual(decision.body.metadata.ownerReferences, live.metadata.ownerReferences);
-    assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+    assert.deepEqual(decision.body.metadata.finalizers, ['backup.example.com/protect']);
+    assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], live.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION]);
+  });
+
+  it('sees false and 0 that went missing or changed: they are values, not absence', () => {
+    const desired = desiredFor('a=nginx:1', { TOLERATIONS: '[{"key":"spot","operator":"Exists","effect":"NoExecute","tolerationSeconds":0}]' });
+    const live = asLive(desired);
+    delete live.spec.template.spec.automountServiceAccountToken;
+    delete live.spec.template.spec.enableServiceLinks;
+    const first = live.spec.template.spec.initContainers?.[1];
+    if (first?.securityContext) delete first.securityContext.allowPrivilegeEscalation;
+    const toleration = live.spec.template.spec.tolerations?.[0];
+    if (toleration) delete toleration.tolerationSeconds;
+    const decision = decide(input(live, { desired }));
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], [
+      'spec.template.spec.automountServiceAccountToken',
+      'spec.template.spec.enableServiceLinks',
+      'spec.template.spec.initContainers[a].securityContext.allowPrivilegeEscalation',
+      'spec.template.spec.tolerations[0].tolerationSeconds',
+    ]);
   });
 
   it('recreates only when the immutable selector differs', () => {
@@ -109,8 +130,12 @@ describe('decide', () => {
     assert.equal(decision.action === 'recreate' && decision.uid, 'uid-1');
   });
 
+  it('adds no owner when there is none to add (CRONJOB_NAME names no CronJob)', () => {
+    assert.equal(decide(input(asLive(desiredFor()), { owner: undefined })).action, 'none');
+  });
+
   it('adds the CronJob owner when it is missing, and only then', () => {
-    const owner = { kind: 'CronJob' as const, name: 'puller' };
+    const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' };
     const live = asLive(desiredFor());
     const decision = decide(input(live, { owner }));
     assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['metadata.ownerReferences']);
@@ -137,6 +162,57 @@ describe('decide', () => {
     const live = asLive(desiredFor());
     live.metadata.deletionTimestamp = NOW.toISOString();
     assert.equal(decide(input(live)).action, 'wait-for-deletion');
+  });
+});
+
+describe('confirmUpdate', () => {
+  function proposal(live: DaemonSet) {
+    const decision = decide(input(live));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') throw new Error('expected an update');
+    return decision;
+  }
+  /** A live object a mutating policy has added a template label to. */
+  function mutatedLive(): DaemonSet {
+    const live = asLive(desiredFor());
+    live.spec.template.metadata.labels = { ...live.spec.template.metadata.labels, 'policy.example/team': 'platform' };
+    return live;
+  }
+
+  it('writes nothing when the server would store the same spec (admission puts the difference back)', () => {
+    const live = mutatedLive();
+    const proposed = proposal(live);
+    assert.deepEqual(proposed.changed, ['spec.template.metadata.labels.policy.example/team']);
+    const preview = structuredClone(live);
+    assert.deepEqual(confirmUpdate({ proposed, preview, live, now: NOW, restartDue: false }), { action: 'none', tolerated: ['spec.template.metadata.labels.policy.example/team'] });
+  });
+
+  it('still restarts on schedule when the only local difference is tolerated', () => {
+    const live = mutatedLive();
+    const decision = confirmUpdate({ proposed: proposal(live), preview: structuredClone(live), live, now: NOW, restartDue: true });
+    assert.equal(decision.action, 'update');
+    assert.equal(decision.action === 'update' && decision.restart, true);
+    assert.equal(decision.action === 'update' && decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+  });
+
+  it('writes a real change, naming the fields the server would change, and stamps the refresh for a template change', () => {
+    const live = asLive(desiredFor('a=nginx:0;b=redis:7'));
+    const proposed = proposal(live);
+    const preview = { ...structuredClone(proposed.body), metadata: { ...proposed.body.metadata, generation: 2 } };
+    const decision = confirmUpdate({ proposed, preview, live, now: NOW, restartDue: false });
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.deepEqual(decision.changed, ['spec.template.spec.initContainers[a].image']);
+    assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+  });
+
+  it('keeps metadata changes when the spec is unchanged', () => {
+    const live = mutatedLive();
+    live.metadata.labels = { ...live.metadata.labels, 'app.kubernetes.io/managed-by': 'kubernetes-image-puller' };
+    delete live.metadata.labels['app.kubernetes.io/name'];
+    const proposed = proposal(live);
+    const decision = confirmUpdate({ proposed, preview: structuredClone(live), live, now: NOW, restartDue: false });
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['metadata.labels.app.kubernetes.io/name']);
   });
 });
 

@@ -1,11 +1,15 @@
 // The adapter over @kubernetes/client-node, over a real socket: what it sends (User-Agent, field
 // manager, paging) and how it turns answers into values and ApiErrors.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiError } from '../src/cluster.ts';
+import { ApiError, ClusterConfigError } from '../src/cluster.ts';
 import type { Cluster } from '../src/cluster.ts';
-import { createCluster } from '../src/kube.ts';
+import { createCluster, loadKubeConfig } from '../src/kube.ts';
+import type { DaemonSet } from '../src/k8s-types.ts';
 import { ApiServer, status } from './support/api-server.ts';
 
 const DAEMONSET_PATH = '/apis/apps/v1/namespaces/cache/daemonsets/kip';
@@ -43,7 +47,7 @@ describe('kube adapter', () => {
   let cluster: Cluster;
 
   before(async () => {
-    cluster = createCluster(kubeConfigFor(await server.start()), 'cache', 'kip', '9.8.7');
+    cluster = createCluster(kubeConfigFor(await server.start()), { namespace: 'cache', daemonSetName: 'kip', version: '9.8.7' });
   });
   after(() => server.stop());
   beforeEach(() => {
@@ -133,6 +137,46 @@ describe('kube adapter', () => {
     assert.deepEqual(server.requests.map((request) => [request.query.get('labelSelector'), request.query.get('limit'), request.query.get('continue')]), [['app=kip', '250', null], ['app=kip', '250', 'page-2']]);
   });
 
+  it('sends objects as they are, unknown fields included, with strict field validation', async () => {
+    server.routes = [(request) => ({ status: request.method === 'POST' ? 201 : 200, body: JSON.parse(request.body) as object })];
+    const body = structuredClone(liveDaemonSet) as unknown as DaemonSet;
+    (body.spec.template.spec as unknown as Record<string, unknown>).affinity = { nodeAffinity: { hostPath: { path: '/' } } };
+    await cluster.createDaemonSet(body);
+    await cluster.replaceDaemonSet(body);
+    for (const request of server.requests) {
+      assert.deepEqual((JSON.parse(request.body) as DaemonSet).spec.template.spec.affinity, { nodeAffinity: { hostPath: { path: '/' } } });
+      assert.equal(request.query.get('fieldValidation'), 'Strict');
+      assert.equal(request.query.get('dryRun'), null, 'a real write is not a dry run');
+    }
+  });
+
+  it('previews a create and an update as dry runs that return what the server would store', async () => {
+    server.routes = [(request) => ({ status: 200, body: { ...JSON.parse(request.body) as object, metadata: { ...liveDaemonSet.metadata, labels: { 'policy.example/team': 'platform' } } } })];
+    const created = await cluster.previewCreate(liveDaemonSet);
+    const replaced = await cluster.previewReplace(liveDaemonSet);
+    assert.deepEqual([created.metadata.labels, replaced.metadata.labels], [{ 'policy.example/team': 'platform' }, { 'policy.example/team': 'platform' }]);
+    assert.deepEqual(server.requests.map((request) => [request.method, request.query.get('dryRun'), request.query.get('fieldValidation')]), [['POST', 'All', 'Strict'], ['PUT', 'All', 'Strict']]);
+  });
+
+  it('names the fields the server rejected: strict decoding errors and 422 causes', async () => {
+    server.routes = [() => status(400, 'BadRequest', '.spec.template.spec.affinity.nodeAffinity: strict decoding error: unknown field "spec.template.spec.affinity.nodeAffinity.hostPath"')];
+    assert.deepEqual((await rejection(cluster.previewReplace(liveDaemonSet as unknown as DaemonSet))).fields, ['spec.template.spec.affinity.nodeAffinity.hostPath']);
+    server.routes = [() => ({
+      status: 422,
+      body: { kind: 'Status', reason: 'Invalid', message: 'DaemonSet.apps "kip" is invalid', details: { causes: [{ field: 'spec.template.spec.tolerations[0].effect' }, { field: 'spec.template.spec.tolerations[0].key' }] } },
+    })];
+    const invalid = await rejection(cluster.previewReplace(liveDaemonSet));
+    assert.deepEqual([invalid.status, invalid.fields], [422, ['spec.template.spec.tolerations[0].effect', 'spec.template.spec.tolerations[0].key']]);
+  });
+
+  it('lists the Warning Events of one DaemonSet by UID', async () => {
+    server.routes = [(request) => (request.path === '/api/v1/namespaces/cache/events'
+      ? { status: 200, body: { metadata: {}, items: [{ metadata: { name: 'e1' }, involvedObject: {}, reason: 'FailedCreate', message: 'exceeded quota', count: 4 }] } }
+      : undefined)];
+    assert.deepEqual(await cluster.listWarningEvents('uid-7'), [{ reason: 'FailedCreate', message: 'exceeded quota', count: 4 }]);
+    assert.equal(server.requests[0]?.query.get('fieldSelector'), 'involvedObject.uid=uid-7,type=Warning');
+  });
+
   it('counts its requests by HTTP verb', async () => {
     const before = cluster.requests();
     await cluster.readDaemonSet();
@@ -145,12 +189,61 @@ describe('kube adapter', () => {
   });
 });
 
+describe('kube adapter with a server that never answers', () => {
+  const server = new ApiServer();
+  let url = '';
+  before(async () => {
+    url = await server.start();
+    server.routes = [() => ({ status: 200, hang: true })];
+  });
+  after(() => server.stop());
+
+  it('gives up on a request when the pass\'s deadline comes, as a retryable failure', async () => {
+    const started = Date.now();
+    const cluster = createCluster(kubeConfigFor(url), { namespace: 'cache', daemonSetName: 'kip', version: '1', deadline: () => started + 2500 });
+    const error = await rejection(cluster.readDaemonSet());
+    const took = Date.now() - started;
+    assert.deepEqual([error.status, error.message, error.retryable], [0, 'the API server did not answer in time', true]);
+    assert.ok(took >= 2000 && took < 5000, `took ${String(took)} ms`);
+  });
+
+  it('cancels a request in flight when the pass is interrupted, and does not retry it', async () => {
+    const interrupt = new AbortController();
+    const cluster = createCluster(kubeConfigFor(url), { namespace: 'cache', daemonSetName: 'kip', version: '1', signal: interrupt.signal });
+    setTimeout(() => interrupt.abort(), 200);
+    const started = Date.now();
+    const error = await rejection(cluster.readDaemonSet());
+    assert.ok(Date.now() - started < 2000);
+    assert.deepEqual([error.status, error.retryable], [0, false]);
+  });
+});
+
+describe('loadKubeConfig', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'kip-home-'));
+
+  it('names a KUBECONFIG that points at no file', () => {
+    assert.throws(() => loadKubeConfig({ KUBECONFIG: '/nonexistent/kubeconfig', HOME: empty }), (error: unknown) =>
+      error instanceof ClusterConfigError && error.message === 'KUBECONFIG=/nonexistent/kubeconfig names no file that exists; point it at a kubeconfig or unset it');
+  });
+
+  it('says what is missing when there is no kubeconfig and no ServiceAccount', () => {
+    assert.throws(() => loadKubeConfig({ HOME: empty }), (error: unknown) =>
+      error instanceof ClusterConfigError && error.message.startsWith(`no cluster configuration: KUBECONFIG is not set, ${empty}/.kube/config does not exist`));
+  });
+
+  it('reads the file KUBECONFIG names', () => {
+    const file = join(empty, 'config');
+    writeFileSync(file, JSON.stringify({ clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443' } }], users: [{ name: 'u', user: {} }], contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }], 'current-context': 'x' }));
+    assert.equal(loadKubeConfig({ KUBECONFIG: file, HOME: empty }).getCurrentCluster()?.server, 'https://10.0.0.1:6443');
+  });
+});
+
 describe('kube adapter without a server', () => {
   it('reports a refused connection as status 0 naming the cause', async () => {
     const server = new ApiServer();
     const url = await server.start();
     await server.stop();
-    const error = await rejection(createCluster(kubeConfigFor(url), 'cache', 'kip', '1').readDaemonSet());
-    assert.deepEqual([error.status, error.message], [0, 'cannot reach the API server (ECONNREFUSED)']);
+    const error = await rejection(createCluster(kubeConfigFor(url), { namespace: 'cache', daemonSetName: 'kip', version: '1' }).readDaemonSet());
+    assert.deepEqual([error.status, error.message, error.retryable], [0, 'cannot reach the API server (ECONNREFUSED)', true]);
   });
 });

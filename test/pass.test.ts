@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../src/cluster.ts';
-import type { Cluster, RequestCounts } from '../src/cluster.ts';
+import type { Cluster, RequestCounts, WarningEvent } from '../src/cluster.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DaemonSet, Pod } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
@@ -18,6 +18,11 @@ class MemoryCluster implements Cluster {
   events: string[] = [];
   writes: string[] = [];
   cronJobUid: string | undefined = 'cron-uid';
+  /** What admission does to every create and update (a mutating policy); identity by default. */
+  admission: (daemonSet: DaemonSet) => DaemonSet = (daemonSet) => daemonSet;
+  /** Field paths strict validation rejects on every create and update, dry run or not. */
+  rejectedFields: string[] = [];
+  warningEvents: WarningEvent[] = [];
   #reads = 0;
   #created = 0;
   #counts: RequestCounts = { total: 0, byVerb: {} };
@@ -48,28 +53,52 @@ class MemoryCluster implements Cluster {
     this.#settle();
     return Promise.resolve(structuredClone(this.daemonSet));
   }
+  #validate(verb: string, body: DaemonSet): DaemonSet {
+    if (this.rejectedFields.length > 0) {
+      throw new ApiError({ status: 422, reason: 'Invalid', message: `DaemonSet.apps is invalid: ${this.rejectedFields.join(', ')}`, verb, resource: 'daemonsets.apps', fields: this.rejectedFields });
+    }
+    return this.admission(structuredClone(body));
+  }
+
+  /** As the API server would store the body: admitted, with a generation bumped only by a spec change. */
+  #updated(body: DaemonSet): DaemonSet {
+    if (this.daemonSet === undefined || body.metadata.resourceVersion !== this.daemonSet.metadata.resourceVersion) {
+      throw new ApiError({ status: 409, reason: 'Conflict', message: 'modified', verb: 'update', resource: 'daemonsets.apps' });
+    }
+    const admitted = this.#validate('update', body);
+    const generation = (this.daemonSet.metadata.generation ?? 1) + (JSON.stringify(admitted.spec) === JSON.stringify(this.daemonSet.spec) ? 0 : 1);
+    const resourceVersion = String(Number(this.daemonSet.metadata.resourceVersion ?? '0') + 1);
+    // A PUT cannot change the UID: the server keeps the stored one whatever the body says.
+    return { ...admitted, metadata: { ...admitted.metadata, uid: this.daemonSet.metadata.uid, resourceVersion, generation } };
+  }
+
+  previewCreate(body: DaemonSet) {
+    this.#count('POST');
+    return Promise.resolve(this.#validate('create', body));
+  }
+  previewReplace(body: DaemonSet) {
+    this.#count('PUT');
+    return Promise.resolve(this.#updated(body));
+  }
   createDaemonSet(body: DaemonSet) {
     this.#count('POST');
     if (this.daemonSet) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
+    const admitted = this.#validate('create', body);
     this.writes.push('create');
     this.#reads = 0;
     // Every object the server creates has a UID of its own, so "same UID" means "not recreated".
     this.#created += 1;
     const uid = `uid-${String(this.#created)}`;
-    this.daemonSet = { ...structuredClone(body), metadata: { ...body.metadata, uid, resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } };
+    this.daemonSet = { ...admitted, metadata: { ...admitted.metadata, uid, resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } };
     this.#settle();
     return Promise.resolve(structuredClone(this.daemonSet));
   }
   replaceDaemonSet(body: DaemonSet) {
     this.#count('PUT');
-    if (body.metadata.resourceVersion !== this.daemonSet?.metadata.resourceVersion) {
-      throw new ApiError({ status: 409, reason: 'Conflict', message: 'modified', verb: 'update', resource: 'daemonsets.apps' });
-    }
+    const updated = this.#updated(body);
     this.writes.push('update');
     this.#reads = 0;
-    const generation = (this.daemonSet?.metadata.generation ?? 1) + 1;
-    // A PUT cannot change the UID: the server keeps the stored one whatever the body says.
-    this.daemonSet = { ...structuredClone(body), metadata: { ...body.metadata, uid: this.daemonSet?.metadata.uid, resourceVersion: String(generation), generation } };
+    this.daemonSet = updated;
     this.#settle();
     return Promise.resolve(structuredClone(this.daemonSet));
   }
@@ -87,6 +116,10 @@ class MemoryCluster implements Cluster {
   readCronJobUid() {
     this.#count('GET');
     return Promise.resolve(this.cronJobUid);
+  }
+  listWarningEvents() {
+    this.#count('GET');
+    return Promise.resolve(structuredClone(this.warningEvents));
   }
   recordEvent(_daemonSet: DaemonSet, type: string, reason: string) {
     this.#count('POST');
@@ -324,5 +357,115 @@ describe('runPass termination', () => {
     const outcome = await passWithFrozenClock(cluster);
     assert.equal(outcome.exitCode, 1);
     assert.match(outcome.error ?? '', /still being deleted/);
+  });
+});
+
+describe('runPass against a platform that mutates or rejects', () => {
+  const addTeamLabel = (daemonSet: DaemonSet): DaemonSet => {
+    daemonSet.spec.template.metadata.labels = { ...daemonSet.spec.template.metadata.labels, 'policy.example/team': 'platform' };
+    return daemonSet;
+  };
+
+  it('a mutating policy costs one dry run and no write: generation and pods stay', async () => {
+    const cluster = new MemoryCluster();
+    cluster.admission = addTeamLabel;
+    await pass(cluster);
+    for (const round of [1, 2]) {
+      const before = cluster.requests();
+      const outcome = await pass(cluster);
+      assert.equal(outcome.action, 'unchanged', `pass ${String(round + 1)}`);
+      assert.deepEqual(outcome.tolerated, ['spec.template.metadata.labels.policy.example/team']);
+      const after = cluster.requests();
+      assert.deepEqual([after.total - before.total, (after.byVerb.PUT ?? 0) - (before.byVerb.PUT ?? 0)], [2, 1], 'one GET and one dry-run PUT');
+    }
+    assert.deepEqual(cluster.writes, ['create', 'event']);
+    assert.equal(cluster.daemonSet?.metadata.generation, 1);
+  });
+
+  it('a real change under a mutating policy is written once, and the next pass is quiet again', async () => {
+    const cluster = new MemoryCluster();
+    cluster.admission = addTeamLabel;
+    await pass(cluster);
+    const changed = await pass(cluster, { IMAGES: 'a=nginx:2;b=redis:7' });
+    assert.deepEqual([changed.action, changed.changed], ['updated', ['spec.template.spec.initContainers[a].image']]);
+    const quiet = await pass(cluster, { IMAGES: 'a=nginx:2;b=redis:7' });
+    assert.equal(quiet.action, 'unchanged');
+    assert.deepEqual(cluster.writes, ['create', 'event', 'update', 'event']);
+  });
+
+  it('a value only the API server rejects stops the pass with exit 2, naming the variable, before any write', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    const before = structuredClone(cluster.daemonSet);
+    const writes = cluster.writes.length;
+    cluster.rejectedFields = ['spec.template.spec.affinity.nodeAffinity.hostPath'];
+    const outcome = await pass(cluster, { AFFINITY: '{"nodeAffinity":{"hostPath":{"path":"/"}}}' });
+    assert.equal(outcome.exitCode, 2);
+    assert.deepEqual(outcome.rejected.map((rejected) => rejected.variable), ['AFFINITY']);
+    assert.deepEqual(cluster.writes.slice(writes), []);
+    assert.deepEqual(cluster.daemonSet, before);
+  });
+
+  it('a rejected first create is exit 2 too, and nothing exists afterwards', async () => {
+    const cluster = new MemoryCluster();
+    cluster.rejectedFields = ['spec.template.spec.tolerations[0].effect'];
+    const outcome = await pass(cluster, { TOLERATIONS: '[{"key":"a","operator":"Exists","effect":"NoSchedule","tolerationSeconds":5}]' });
+    assert.deepEqual([outcome.exitCode, outcome.rejected.map((rejected) => rejected.variable)], [2, ['TOLERATIONS']]);
+    assert.deepEqual([cluster.writes, cluster.daemonSet], [[], undefined]);
+  });
+
+  it('a CRONJOB_NAME that names no CronJob causes no write, pass after pass', async () => {
+    const cluster = new MemoryCluster();
+    cluster.cronJobUid = undefined;
+    await pass(cluster, { CRONJOB_NAME: 'gone' });
+    await pass(cluster, { CRONJOB_NAME: 'gone' });
+    await pass(cluster, { CRONJOB_NAME: 'gone' });
+    assert.deepEqual(cluster.writes, ['create', 'event']);
+  });
+
+  it('keeps finalizers others added when it updates', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    if (cluster.daemonSet) cluster.daemonSet.metadata.finalizers = ['backup.example.com/protect'];
+    await pass(cluster, { IMAGES: 'a=nginx:2' });
+    assert.deepEqual(cluster.daemonSet?.metadata.finalizers, ['backup.example.com/protect']);
+  });
+
+  it('explains missing pods with the controller\'s FailedCreate Events', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    cluster.warningEvents = [
+      { reason: 'FailedCreate', message: 'Error creating: pods "kip-abc12" is forbidden: exceeded quota: kip-quota, requested: pods=1, used: pods=2, limited: pods=2', count: 3 },
+      { reason: 'FailedCreate', message: 'Error creating: pods "kip-def34" is forbidden: exceeded quota: kip-quota, requested: pods=1, used: pods=2, limited: pods=2', count: 2 },
+    ];
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 3);
+    assert.deepEqual(outcome.diagnosis, [
+      'FailedCreate (5×): Error creating: pods is forbidden: exceeded quota: kip-quota, requested: pods=1, used: pods=2, limited: pods=2',
+      '3 of 3 nodes have no available pod yet and no pod error to show',
+    ]);
+  });
+});
+
+describe('runPass recreate safety', () => {
+  it('looks up the owner before deleting: a failing lookup leaves the DaemonSet in place', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
+    cluster.readCronJobUid = () => Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'get', resource: 'cronjobs.batch' }));
+    const outcome = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.equal(outcome.exitCode, 1);
+    assert.ok(cluster.daemonSet);
+    assert.ok(!cluster.writes.includes('delete'));
+  });
+
+  it('validates the replacement before deleting: a rejected one leaves the DaemonSet in place', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
+    cluster.rejectedFields = ['spec.template.spec.nodeSelector'];
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.rejected.map((rejected) => rejected.variable)], [2, ['NODE_SELECTOR']]);
+    assert.ok(!cluster.writes.includes('delete'));
   });
 });

@@ -1,0 +1,138 @@
+// The writing half of a pass: read the DaemonSet, decide, confirm with the API server, act. Every
+// write this program makes happens here, and `decision` says why.
+import { ApiError } from '../cluster.ts';
+import { confirmUpdate, decide, ownedByCronJob, restartDue } from '../decide.ts';
+import type { Decision } from '../decide.ts';
+import { desiredDaemonSet, hasMutableImages } from '../desired.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { DaemonSet, OwnerReference } from '../k8s-types.ts';
+import { variablesForFields } from '../rejected-fields.ts';
+import { FIRST_POLL_MS, PassError } from './context.ts';
+import type { PassContext } from './context.ts';
+
+export type Action = 'created' | 'updated' | 'restarted' | 'recreated' | 'unchanged' | 'refused' | 'failed';
+
+export interface Reconciled {
+  daemonSet: DaemonSet;
+  action: Action;
+  changed: string[];
+  /** Local differences the API server's dry run showed to be no change (admission, defaults). */
+  tolerated: string[];
+}
+
+const MAX_CONFLICTS = 5;
+const MAX_CHANGED_IN_EVENT = 20;
+const PREVIEW_SUFFIX = '-kip-preview';
+
+function isConflict(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 409 || (error.status === 404 && error.verb === 'update'));
+}
+
+/**
+ * A 400 or 422 on our own object means the configuration produced something the API server will
+ * not store: report it as invalid configuration (exit 2), naming the variable where possible.
+ */
+function asRejectedConfiguration(error: unknown): unknown {
+  if (!(error instanceof ApiError) || (error.status !== 400 && error.status !== 422) || error.resource !== 'daemonsets.apps') return error;
+  const variables = variablesForFields(error.fields);
+  const problem = `the API server rejected it: ${error.message}`;
+  return new PassError(
+    `the API server rejected the DaemonSet built from the configuration: ${error.message}`,
+    ExitCode.invalidConfig,
+    (variables.length === 0 ? ['(the DaemonSet as a whole)'] : variables).map((variable) => ({ variable, problem })),
+  );
+}
+
+async function validated<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw asRejectedConfiguration(error);
+  }
+}
+
+/** The CronJob owner to add, looked up only when the live object lacks it. */
+async function ownerToAdd(ctx: PassContext, live: DaemonSet | undefined): Promise<OwnerReference | undefined> {
+  const name = ctx.config.cronJobName;
+  if (name === undefined || (live !== undefined && ownedByCronJob(live, name))) return undefined;
+  const uid = await ctx.retrying(() => ctx.cluster.readCronJobUid(name));
+  if (uid === undefined) {
+    ctx.log.warn('the CronJob named by CRONJOB_NAME was not found; the DaemonSet gets no owner', { cronJob: name });
+    return undefined;
+  }
+  return { apiVersion: 'batch/v1', kind: 'CronJob', name, uid, controller: false, blockOwnerDeletion: false };
+}
+
+async function decideWithServer(ctx: PassContext, desired: DaemonSet, live: DaemonSet | undefined): Promise<Decision> {
+  const facts = { now: ctx.now(), intervalHours: ctx.config.intervalHours, hasMutableImages: hasMutableImages(ctx.config) };
+  const decision = decide({ desired, live, ...facts, owner: await ownerToAdd(ctx, live) });
+  if (decision.action !== 'update' || !decision.confirm || live === undefined) return decision;
+  const preview = await ctx.retrying(() => validated(() => ctx.cluster.previewReplace(decision.body)));
+  return confirmUpdate({ proposed: decision, preview, live, now: facts.now, restartDue: restartDue(facts, live) });
+}
+
+/** Validates a replacement object strictly without touching the live one: a dry-run create under a spare name. */
+function previewUnderSpareName(ctx: PassContext, body: DaemonSet): Promise<DaemonSet> {
+  return ctx.cluster.previewCreate({ ...body, metadata: { ...body.metadata, name: `${body.metadata.name ?? ''}${PREVIEW_SUFFIX}` } });
+}
+
+async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undefined): Promise<Reconciled | undefined> {
+  const { cluster, config } = ctx;
+  switch (decision.action) {
+    case 'none':
+      if (live === undefined) throw new Error('decided "none" without a live DaemonSet');
+      return { daemonSet: live, action: 'unchanged', changed: [], tolerated: decision.tolerated };
+    case 'refuse':
+      throw new PassError(decision.reason, ExitCode.refused);
+    case 'wait-for-deletion':
+      await ctx.sleep(FIRST_POLL_MS, ctx.signal);
+      return undefined;
+    case 'create': {
+      const created = await validated(() => cluster.createDaemonSet(decision.body));
+      await ctx.record(created, 'Normal', 'Created', `created with ${String(config.images.length)} image(s)`);
+      return { daemonSet: created, action: 'created', changed: ['daemonset'], tolerated: [] };
+    }
+    case 'update': {
+      const updated = await validated(() => cluster.replaceDaemonSet(decision.body));
+      if (decision.changed.length > 0) await ctx.record(updated, 'Normal', 'Updated', `changed: ${decision.changed.slice(0, MAX_CHANGED_IN_EVENT).join(', ')}`);
+      if (decision.restart) await ctx.record(updated, 'Normal', 'Restarted', `rolling restart to re-pull tagged images (every ${String(config.intervalHours)}h)`);
+      return { daemonSet: updated, action: decision.changed.length === 0 ? 'restarted' : 'updated', changed: decision.changed, tolerated: [] };
+    }
+    case 'recreate': {
+      // Everything that can fail before the delete is done first, so a failure never leaves the cluster without a DaemonSet.
+      await validated(() => previewUnderSpareName(ctx, decision.body));
+      try {
+        await cluster.deleteDaemonSet(decision.uid);
+      } catch (error) {
+        // Gone already (an earlier attempt of this retry deleted it before the create failed).
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+      }
+      const created = await validated(() => cluster.createDaemonSet(decision.body));
+      await ctx.record(created, 'Normal', 'Recreated', `recreated because ${decision.changed.join(', ')} cannot change in place`);
+      return { daemonSet: created, action: 'recreated', changed: decision.changed, tolerated: [] };
+    }
+  }
+}
+
+/** Brings the DaemonSet to the desired state, reading again after a conflict with another writer. */
+export async function reconcile(ctx: PassContext): Promise<Reconciled> {
+  const desired = desiredDaemonSet(ctx.config);
+  let conflicts = 0;
+  while (ctx.mayPoll()) {
+    const live = await ctx.retrying(() => ctx.cluster.readDaemonSet());
+    try {
+      const decision = await decideWithServer(ctx, desired, live);
+      ctx.log.debug('decision', { action: decision.action, ...('changed' in decision ? { changed: decision.changed } : {}), ...('tolerated' in decision ? { tolerated: decision.tolerated } : {}) });
+      const result = await ctx.retrying(() => act(ctx, decision, live));
+      if (result !== undefined) return result;
+    } catch (error) {
+      // Another writer got there first (a concurrent pass, a hand edit): look again.
+      if (!isConflict(error) || ++conflicts >= MAX_CONFLICTS) throw error;
+      ctx.log.debug('conflict, reading again', { error: (error as Error).message });
+    }
+  }
+  throw new PassError(
+    ctx.interrupted() ? 'interrupted before the DaemonSet was reconciled' : 'the old DaemonSet was still being deleted at the deadline; the next pass creates it',
+    ctx.interrupted() ? ExitCode.unhealthy : ExitCode.error,
+  );
+}
