@@ -21,9 +21,9 @@ import type { DaemonSet, Pod } from './k8s-types.ts';
 
 // Pages of 250 pods bound the memory a diagnosis needs on large clusters.
 const PAGE_SIZE = 250;
-/** A request may take this long at most; the pass's deadline shortens it, never below the floor. */
+/** A request may take this long at most; the pass's deadline shortens it, down to a floor that leaves the report time to read. */
 const MAX_REQUEST_MS = 30_000;
-const MIN_REQUEST_MS = 2_000;
+const MIN_REQUEST_MS = 1_000;
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Network failures that another try can cure; anything else (TLS, DNS, a missing plugin) cannot. */

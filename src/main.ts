@@ -86,6 +86,8 @@ async function main(): Promise<ExitCode> {
 
   const started = Date.now();
   const waitSeconds = config.rolloutTimeoutSeconds;
+  // One deadline for the pass and for its requests, counted from here: loading the client counts too.
+  const deadline = started + waitSeconds * 1000;
   const { createCluster, loadKubeConfig } = await loadClientAdapter();
   let kubeConfig;
   try {
@@ -101,7 +103,7 @@ async function main(): Promise<ExitCode> {
     daemonSetName: config.daemonSetName,
     version: VERSION,
     signal: interrupt.signal,
-    deadline: () => started + waitSeconds * 1000,
+    deadline: () => deadline,
   });
   const onSignal = (): void => {
     log.warn('termination requested; ending the wait and reporting');
@@ -110,7 +112,7 @@ async function main(): Promise<ExitCode> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal }, waitSeconds);
+    const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
     for (const { variable, problem } of outcome.rejected) {
       log.error(`invalid ${variable}=${JSON.stringify(process.env[variable] ?? '')}: ${problem}`, { variable, value: process.env[variable], problem });
     }

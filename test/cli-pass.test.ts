@@ -16,11 +16,13 @@ interface Summary {
   error?: string;
 }
 
-function runPass(kubeconfig: string, env: Record<string, string> = {}): Promise<{ code: number | null; summary: Summary; stderr: string }> {
+function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, terminateAfterMs?: number): Promise<{ code: number | null; summary: Summary; stderr: string; lines: number; ms: number }> {
+  const started = Date.now();
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', KUBECONFIG: kubeconfig, IMAGES: 'a=nginx:1', NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }), IMAGES: 'a=nginx:1', NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (terminateAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), terminateAfterMs);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -29,7 +31,7 @@ function runPass(kubeconfig: string, env: Record<string, string> = {}): Promise<
     child.on('close', (code) => {
       const lines = stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Summary);
       const summary = lines.find((line) => line.message.startsWith('pass finished')) ?? { message: `no summary line in: ${stdout}` };
-      resolve({ code, summary, stderr });
+      resolve({ code, summary, stderr, lines: lines.length, ms: Date.now() - started });
     });
   });
 }
@@ -80,6 +82,22 @@ describe('command line pass', () => {
     assert.match(summary.error ?? '', /not healthy after 1s/);
   });
 
+  it('ends by its deadline with a summary line when the API server accepts the connection and never answers', async () => {
+    server.routes = [() => ({ status: 200, hang: true })];
+    const { code, summary, ms } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '3' });
+    assert.equal(code, 1);
+    assert.match(summary.error ?? '', /^the API server did not answer in time on get daemonsets\.apps/);
+    assert.ok(ms < 3000 + 2500, `took ${String(ms)} ms (3 s deadline; the rest is starting Node)`);
+  });
+
+  it('SIGTERM cancels a request in flight: the summary line still comes, at once', async () => {
+    server.routes = [() => ({ status: 200, hang: true })];
+    const { code, summary, ms } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '60' }, 2500);
+    assert.equal(code, 1);
+    assert.match(summary.error ?? '', /cancelled/);
+    assert.ok(ms < 2500 + 2000, `took ${String(ms)} ms`);
+  });
+
   it('exits 4 and writes nothing when a DaemonSet of that name is not managed by the puller', async () => {
     server.routes = [(request) => (request.method === 'GET' && request.path === `${DAEMONSETS}/kip`
       ? { status: 200, body: { metadata: { name: 'kip', namespace: 'cache', uid: 'foreign', labels: { app: 'other' } }, spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: {}, spec: { containers: [] } } } } }
@@ -88,5 +106,21 @@ describe('command line pass', () => {
     assert.equal(code, 4);
     assert.deepEqual([summary.action, summary.exitCode], ['refused', 4]);
     assert.deepEqual(server.writes(), []);
+  });
+});
+
+describe('command line without a cluster', () => {
+  it('a KUBECONFIG naming a missing file ends at once with one line that says so (exit 1)', async () => {
+    const { code, summary, lines, stderr, ms } = await runPass('/nonexistent/kubeconfig');
+    assert.deepEqual([code, lines, stderr], [1, 1, '']);
+    assert.equal(summary.error, 'KUBECONFIG=/nonexistent/kubeconfig names no file that exists; point it at a kubeconfig or unset it');
+    assert.ok(ms < 5000, `took ${String(ms)} ms`);
+  });
+
+  it('no kubeconfig and no ServiceAccount ends at once with one line that says what is missing (exit 1)', async () => {
+    const { code, summary, lines, ms } = await runPass(undefined);
+    assert.deepEqual([code, lines], [1, 1]);
+    assert.match(summary.error ?? '', /^no cluster configuration: KUBECONFIG is not set, \/nonexistent\/\.kube\/config does not exist/);
+    assert.ok(ms < 5000, `took ${String(ms)} ms`);
   });
 });

@@ -21,6 +21,8 @@ export interface PassDependencies {
   now: () => Date;
   sleep: Sleep;
   signal: AbortSignal;
+  /** When the pass stops waiting (epoch ms), if the caller already fixed it; else now + the wait. */
+  deadline?: number;
 }
 
 /** A value the API server rejected, traced back to the variable that produced it. */
@@ -58,7 +60,7 @@ export interface PassContext extends PassDependencies {
 
 export function createContext(deps: PassDependencies, waitSeconds: number): PassContext {
   const nowMs = (): number => deps.now().getTime();
-  const deadline = nowMs() + waitSeconds * 1000;
+  const deadline = deps.deadline ?? nowMs() + waitSeconds * 1000;
   const interrupted = (): boolean => deps.signal.aborted;
   // Polls are at least FIRST_POLL_MS apart, so the deadline alone ends every loop; the budget also
   // ends them when the clock does not move (a sleep that returns at once), instead of spinning.
