@@ -7,40 +7,20 @@ import type { Config } from './config.ts';
 import { desiredDaemonSet } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
 import { earlyLogger } from './log.ts';
+import { USAGE, parseArguments } from './cli/arguments.ts';
+import { passSummary } from './cli/summary.ts';
+import type { Cluster } from './cluster.ts';
+import type { Logger, RejectedValue } from './pass.ts';
 import { runPass } from './pass.ts';
+import { checkWithServer } from './pass/server-check.ts';
 import { describeReservation, podReservation } from './reservation.ts';
 import { abortableSleep } from './retry.ts';
 
 const VERSION = packageJson.version;
 
-const USAGE = `Usage: kubernetes-image-puller [--dry-run] [--help] [--version]
-
-Runs one reconcile pass: makes sure the image-caching DaemonSet exists, matches the configuration
-(environment variables, see README) and is healthy, then exits.
-
-  --dry-run   print the desired DaemonSet as YAML and exit; touches no cluster
-  --help      show this text
-  --version   print the version
-
-Exit codes: 0 healthy, 1 unexpected or API error, 2 invalid configuration,
-            3 not healthy by the deadline, 4 refused (DaemonSet not managed by this program)`;
-
-type Mode = 'pass' | 'dry-run' | 'help' | 'version';
-
 /** The Kubernetes client takes most of the start-up time; --help, --version and bad config skip it. */
 function loadClientAdapter() {
   return import('./kube.ts');
-}
-
-function parseArguments(args: string[]): Mode | { unknown: string } {
-  let mode: Mode = 'pass';
-  for (const arg of args) {
-    if (arg === '--dry-run') mode = 'dry-run';
-    else if (arg === '--help' || arg === '-h') return 'help';
-    else if (arg === '--version') return 'version';
-    else return { unknown: arg };
-  }
-  return mode;
 }
 
 async function main(): Promise<ExitCode> {
@@ -88,23 +68,11 @@ async function main(): Promise<ExitCode> {
   const waitSeconds = config.rolloutTimeoutSeconds;
   // One deadline for the pass and for its requests, counted from here: loading the client counts too.
   const deadline = started + waitSeconds * 1000;
-  const { createCluster, loadKubeConfig } = await loadClientAdapter();
-  let kubeConfig;
-  try {
-    kubeConfig = loadKubeConfig();
-  } catch (error) {
-    if (!(error instanceof ClusterConfigError)) throw error;
-    log.error(`pass finished: ${error.message}`, { action: 'failed', exitCode: ExitCode.error, error: error.message });
-    return ExitCode.error;
-  }
   const interrupt = new AbortController();
-  const cluster = createCluster(kubeConfig, {
-    namespace: config.namespace,
-    daemonSetName: config.daemonSetName,
-    version: VERSION,
-    signal: interrupt.signal,
-    deadline: () => deadline,
-  });
+  const cluster = await connect(config, log, { signal: interrupt.signal, deadline });
+  if (cluster === undefined) return ExitCode.error;
+  if (mode === 'server-dry-run') return serverDryRun(cluster, config, log);
+
   const onSignal = (): void => {
     log.warn('termination requested; ending the wait and reporting');
     interrupt.abort();
@@ -113,35 +81,46 @@ async function main(): Promise<ExitCode> {
   process.once('SIGINT', onSignal);
   try {
     const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
-    for (const { variable, problem } of outcome.rejected) {
-      log.error(`invalid ${variable}=${JSON.stringify(process.env[variable] ?? '')}: ${problem}`, { variable, value: process.env[variable], problem });
-    }
-    const summary = {
-      action: outcome.exitCode === ExitCode.invalidConfig ? 'invalid-config' : outcome.action,
-      daemonset: config.daemonSetName,
-      namespace: config.namespace,
-      changed: outcome.changed,
-      ...(outcome.tolerated.length === 0 ? {} : { tolerated: outcome.tolerated }),
-      images: config.images.length,
-      desired: outcome.rollout?.desired,
-      ready: outcome.rollout?.ready,
-      updated: outcome.rollout?.updated,
-      available: outcome.rollout?.available,
-      durationMs: Date.now() - started,
-      waitedMs: outcome.waitedMs,
-      ...(outcome.diagnosisMs === 0 ? {} : { diagnosisMs: outcome.diagnosisMs }),
-      requests: cluster.requests(),
-      exitCode: outcome.exitCode,
-      ...(outcome.diagnosis.length === 0 ? {} : { diagnosis: outcome.diagnosis }),
-      ...(outcome.error === undefined ? {} : { error: outcome.error }),
-      ...(outcome.rejected.length === 0 ? {} : { invalid: outcome.rejected.map((rejected) => rejected.variable) }),
-    };
+    logRejected(log, outcome.rejected);
+    const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), warnings: [] });
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
     else log.error(`pass finished: ${outcome.error ?? outcome.action}`, summary);
     return outcome.exitCode;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+  }
+}
+
+/** The cluster adapter, or undefined (after logging why) when there is no cluster configuration. */
+async function connect(config: Config, log: Logger, limits: { signal: AbortSignal; deadline: number }): Promise<Cluster | undefined> {
+  const { createCluster, loadKubeConfig } = await loadClientAdapter();
+  try {
+    const kubeConfig = loadKubeConfig();
+    return createCluster(kubeConfig, { namespace: config.namespace, daemonSetName: config.daemonSetName, version: VERSION, signal: limits.signal, deadline: () => limits.deadline });
+  } catch (error) {
+    if (!(error instanceof ClusterConfigError)) throw error;
+    log.error(`pass finished: ${error.message}`, { action: 'failed', exitCode: ExitCode.error, error: error.message });
+    return undefined;
+  }
+}
+
+async function serverDryRun(cluster: Cluster, config: Config, log: Logger): Promise<ExitCode> {
+  const check = await checkWithServer(cluster, config);
+  logRejected(log, check.rejected);
+  if (check.accepted === undefined) {
+    log.error(`dry run finished: ${check.error ?? 'rejected'}`, { action: 'server-dry-run', exitCode: check.exitCode, error: check.error, invalid: check.rejected.map((rejected) => rejected.variable) });
+    return check.exitCode;
+  }
+  const { toYaml } = await loadClientAdapter();
+  process.stdout.write(`# accepted by the API server (dry run; nothing was stored)\n${toYaml(check.accepted)}`);
+  return ExitCode.healthy;
+}
+
+/** Rejected values are reported like invalid configuration: the variable, its value, the reason. */
+function logRejected(log: Logger, rejected: RejectedValue[]): void {
+  for (const { variable, problem } of rejected) {
+    log.error(`invalid ${variable}=${JSON.stringify(process.env[variable] ?? '')}: ${problem}`, { variable, value: process.env[variable], problem });
   }
 }
 

@@ -16,9 +16,9 @@ interface Summary {
   error?: string;
 }
 
-function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, terminateAfterMs?: number): Promise<{ code: number | null; summary: Summary; stderr: string; lines: number; ms: number }> {
+function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, terminateAfterMs?: number, args: string[] = []): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string; lines: number; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }), IMAGES: 'a=nginx:1', NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -29,9 +29,9 @@ function runPass(kubeconfig: string | undefined, env: Record<string, string> = {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => {
     child.on('close', (code) => {
-      const lines = stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Summary);
-      const summary = lines.find((line) => line.message.startsWith('pass finished')) ?? { message: `no summary line in: ${stdout}` };
-      resolve({ code, summary, stderr, lines: lines.length, ms: Date.now() - started });
+      const lines = stdout.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Summary);
+      const summary = lines.find((line) => / finished/.test(line.message)) ?? { message: `no summary line in: ${stdout}` };
+      resolve({ code, summary, stdout, stderr, lines: lines.length, ms: Date.now() - started });
     });
   });
 }
@@ -106,6 +106,35 @@ describe('command line pass', () => {
     assert.equal(code, 4);
     assert.deepEqual([summary.action, summary.exitCode], ['refused', 4]);
     assert.deepEqual(server.writes(), []);
+  });
+});
+
+describe('command line --dry-run=server', () => {
+  const server = new ApiServer();
+  let kubeconfig = '';
+  before(async () => {
+    await server.start();
+    kubeconfig = server.writeKubeconfig();
+  });
+  after(() => server.stop());
+
+  it('prints the DaemonSet as the server would store it, under its own name, and stores nothing', async () => {
+    server.requests.length = 0;
+    server.routes = [(request) => (request.method === 'POST' && request.path === DAEMONSETS
+      ? { status: 201, body: { ...JSON.parse(request.body) as object, status: {} } }
+      : undefined)];
+    const { code, stdout } = await runPass(kubeconfig, {}, undefined, ['--dry-run=server']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^# accepted by the API server \(dry run; nothing was stored\)\n/);
+    assert.match(stdout, /^ {2}name: kip$/m);
+    assert.deepEqual(server.requests.map((request) => [request.method, request.query.get('dryRun'), request.query.get('fieldValidation')]), [['POST', 'All', 'Strict']]);
+  });
+
+  it('exits 2 naming the variable behind the field the server rejected', async () => {
+    server.routes = [() => status(400, 'BadRequest', 'strict decoding error: unknown field "spec.template.spec.affinity.nodeAffinity.hostPath"')];
+    const { code, stdout } = await runPass(kubeconfig, { AFFINITY: '{"nodeAffinity":{"hostPath":{"path":"/"}}}' }, undefined, ['--dry-run=server']);
+    assert.equal(code, 2);
+    assert.match(stdout, /invalid AFFINITY=.*the API server rejected it: strict decoding error: unknown field/);
   });
 });
 

@@ -1,6 +1,7 @@
 // The writing half of a pass: read the DaemonSet, decide, confirm with the API server, act. Every
 // write this program makes happens here, and `decision` says why.
 import { ApiError } from '../cluster.ts';
+import type { Cluster } from '../cluster.ts';
 import { confirmUpdate, decide, ownedByCronJob, restartDue } from '../decide.ts';
 import type { Decision } from '../decide.ts';
 import { desiredDaemonSet, hasMutableImages } from '../desired.ts';
@@ -43,7 +44,7 @@ function asRejectedConfiguration(error: unknown): unknown {
   );
 }
 
-async function validated<T>(write: () => Promise<T>): Promise<T> {
+export async function validated<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
@@ -72,8 +73,8 @@ async function decideWithServer(ctx: PassContext, desired: DaemonSet, live: Daem
 }
 
 /** Validates a replacement object strictly without touching the live one: a dry-run create under a spare name. */
-function previewUnderSpareName(ctx: PassContext, body: DaemonSet): Promise<DaemonSet> {
-  return ctx.cluster.previewCreate({ ...body, metadata: { ...body.metadata, name: `${body.metadata.name ?? ''}${PREVIEW_SUFFIX}` } });
+export function previewUnderSpareName(cluster: Cluster, body: DaemonSet): Promise<DaemonSet> {
+  return cluster.previewCreate({ ...body, metadata: { ...body.metadata, name: `${body.metadata.name ?? ''}${PREVIEW_SUFFIX}` } });
 }
 
 async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undefined): Promise<Reconciled | undefined> {
@@ -100,7 +101,7 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
     }
     case 'recreate': {
       // Everything that can fail before the delete is done first, so a failure never leaves the cluster without a DaemonSet.
-      await validated(() => previewUnderSpareName(ctx, decision.body));
+      await validated(() => previewUnderSpareName(cluster, decision.body));
       try {
         await cluster.deleteDaemonSet(decision.uid);
       } catch (error) {

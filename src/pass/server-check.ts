@@ -1,0 +1,33 @@
+// `--dry-run=server`: the desired DaemonSet, judged by the API server (strict field validation,
+// admission) without storing anything. What `helm test` runs, so that a value only the server can
+// judge (an unknown field nested in AFFINITY, tolerationSeconds on NoSchedule) fails the test.
+import { ApiError } from '../cluster.ts';
+import type { Cluster } from '../cluster.ts';
+import type { Config } from '../config.ts';
+import { desiredDaemonSet } from '../desired.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { DaemonSet } from '../k8s-types.ts';
+import { describeApiError } from '../pass.ts';
+import { PassError } from './context.ts';
+import type { RejectedValue } from './context.ts';
+import { previewUnderSpareName, validated } from './reconcile.ts';
+
+export interface ServerCheck {
+  exitCode: ExitCode;
+  /** The object as the server would store it, when it accepted it. */
+  accepted: DaemonSet | undefined;
+  rejected: RejectedValue[];
+  error: string | undefined;
+}
+
+export async function checkWithServer(cluster: Cluster, config: Config): Promise<ServerCheck> {
+  try {
+    const desired = desiredDaemonSet(config);
+    const accepted = await validated(() => previewUnderSpareName(cluster, desired));
+    return { exitCode: ExitCode.healthy, accepted: { ...accepted, metadata: { ...accepted.metadata, name: desired.metadata.name } }, rejected: [], error: undefined };
+  } catch (error) {
+    if (error instanceof PassError) return { exitCode: error.exitCode, accepted: undefined, rejected: error.rejected, error: error.message };
+    if (error instanceof ApiError) return { exitCode: ExitCode.error, accepted: undefined, rejected: [], error: describeApiError(error, config.namespace) };
+    throw error;
+  }
+}
