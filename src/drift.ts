@@ -10,11 +10,9 @@ import { sameQuantity } from './quantity.ts';
 /** Template annotations that record restarts; they roll pods but are not configuration. */
 export const RESTART_ANNOTATIONS = [REFRESHED_AT_ANNOTATION, 'kubectl.kubernetes.io/restartedAt'];
 
+/** Absent, or what the server stores as absent. Empty lists and maps count: they may be invalid (empty nodeSelectorTerms). */
 function isBlank(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object') return Object.values(value).every(isBlank);
-  return false;
+  return value === undefined || value === null || value === '';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

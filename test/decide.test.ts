@@ -104,6 +104,13 @@ describe('decide', () => {
     assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], live.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION]);
   });
 
+  it('sees an empty list in the configuration that the live object lacks (the server judges whether it is valid)', () => {
+    const desired = desiredFor('a=nginx:1', { AFFINITY: '{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[]}}}' });
+    const live = asLive(desiredFor('a=nginx:1'));
+    const decision = decide(input(live, { desired }));
+    assert.deepEqual(decision.action === 'update' ? [decision.confirm, decision.changed] : [], [true, ['spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms']]);
+  });
+
   it('sees false and 0 that went missing or changed: they are values, not absence', () => {
     const desired = desiredFor('a=nginx:1', { TOLERATIONS: '[{"key":"spot","operator":"Exists","effect":"NoExecute","tolerationSeconds":0}]' });
     const live = asLive(desired);
