@@ -105,7 +105,7 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
     assert.deepEqual(pod['securityContext'], { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     const container = pod.containers[0]!;
     assert.deepEqual(container.envFrom, [{ configMapRef: { name: upstreamHelmValues.configMap.name } }]);
-    assert.deepEqual((container.env ?? []).map((e) => e.name), ['NAMESPACE', 'CRONJOB_NAME', 'KIP_IMAGE']);
+    assert.deepEqual((container.env ?? []).map((e) => e.name), ['NAMESPACE', 'CRONJOB_NAME', 'KIP_IMAGE', 'JOB_DEADLINE_SECONDS', 'SCHEDULED_INTERVAL_HOURS']);
     assert.equal(container.securityContext?.['readOnlyRootFilesystem'], true);
     assert.equal(container.securityContext?.['allowPrivilegeEscalation'], false);
 
