@@ -117,7 +117,7 @@ describe('objects rendered from the upstream README example values', () => {
     assert.deepEqual(role['rules'], [
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
     ]);
     assert.equal(objects.some((o) => o.kind.startsWith('Cluster')), false, 'nothing cluster-wide');
