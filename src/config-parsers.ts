@@ -93,6 +93,29 @@ export function parseWholeNumber(raw: string, min: number, max: number): number 
   return value;
 }
 
+/**
+ * The CACHING_INTERVAL_HOURS the CronJob's schedule was made for. The chart gives that number; the
+ * OpenShift template has no interval parameter and gives its schedule, whose hour field tells it:
+ * "*" is hourly (1), a step of N hours over the whole day is N when N divides 24, a single hour is
+ * daily (24). Any other schedule (weekdays, lists, uneven steps) was not made for an interval, so
+ * there is nothing to compare it with.
+ */
+export function parseScheduledIntervalHours(raw: string): number | undefined {
+  const text = raw.trim();
+  if (/^[+]?\d+$/.test(text)) return parseWholeNumber(text, 1, 8760);
+  const fields = text.split(/\s+/);
+  if (fields.length !== 5) {
+    throw new InvalidValue('expected a whole number of hours (the chart) or a cron schedule of 5 fields (the OpenShift template)');
+  }
+  const [, hours = '', ...days] = fields;
+  if (days.some((field) => field !== '*')) return undefined;
+  if (hours === '*') return 1;
+  if (/^\d+$/.test(hours) && Number(hours) <= 23) return 24;
+  const step = /^\*\/(\d+)$/.exec(hours);
+  const every = Number(step?.[1]);
+  return every >= 1 && 24 % every === 0 ? every : undefined;
+}
+
 function parseJson(raw: string, shape: string): unknown {
   try {
     return JSON.parse(raw) as unknown;

@@ -1,5 +1,6 @@
-// Turns the environment (a ConfigMap's keys, in the CronJob) into a typed Config, or one
-// ConfigError that lists every bad variable at once. Nothing here touches the cluster.
+// Turns the environment (a ConfigMap's keys, and the few the chart or template sets on the Job's pod)
+// into a typed Config, or one ConfigError that lists every bad variable at once. Nothing here touches
+// the cluster.
 import { EnvError, EnvMissingError, cleanEnv, makeValidator } from 'envalid';
 import type { ReporterOptions } from 'envalid';
 import {
@@ -13,6 +14,7 @@ import {
   parseName,
   parsePullSecrets,
   parseQuantityText,
+  parseScheduledIntervalHours,
   parseTolerations,
   parseWholeNumber,
 } from './config-parsers.ts';
@@ -49,6 +51,10 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   cronJobName: string | undefined;
+  /** The Job's activeDeadlineSeconds: the pass must have reported before it. */
+  jobDeadlineSeconds: number | undefined;
+  /** The CACHING_INTERVAL_HOURS the CronJob's schedule was made for, when it was made for one. */
+  scheduledIntervalHours: number | undefined;
 }
 
 export interface ConfigProblem {
@@ -93,6 +99,8 @@ export const DEFAULTS = {
   LOG_LEVEL: 'info',
   LOG_FORMAT: 'json',
   CRONJOB_NAME: '',
+  JOB_DEADLINE_SECONDS: '',
+  SCHEDULED_INTERVAL_HOURS: '',
 } as const;
 
 /** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
@@ -123,6 +131,18 @@ function oneOf<T extends string>(choices: readonly T[]) {
     const text = raw.trim();
     if (!(choices as readonly string[]).includes(text)) throw new InvalidValue(`expected one of ${choices.join(', ')}`);
     return text as T;
+  };
+}
+
+/** For a variable the chart or the template sets on the Job's pod: the message says where to fix it. */
+function setFrom<T>(origin: string, parse: (raw: string) => T) {
+  return (raw: string): T => {
+    try {
+      return parse(raw);
+    } catch (error) {
+      if (error instanceof InvalidValue) throw new InvalidValue(`${error.message}; ${origin}`);
+      throw error;
+    }
   };
 }
 
@@ -160,6 +180,14 @@ const SPECS = {
   LOG_LEVEL: validator(oneOf(LOG_LEVELS))(),
   LOG_FORMAT: validator(oneOf(LOG_FORMATS))(),
   CRONJOB_NAME: validator(optional((raw) => parseName(raw, 'CronJob name', 52)))(),
+  JOB_DEADLINE_SECONDS: validator(optional(setFrom(
+    "it is the Job's activeDeadlineSeconds: cronJob.activeDeadlineSeconds (chart) or JOB_ACTIVE_DEADLINE_SECONDS (template)",
+    (raw) => parseWholeNumber(raw, 1, 86400),
+  )))(),
+  SCHEDULED_INTERVAL_HOURS: validator(optional(setFrom(
+    "the chart sets it from configMap.cachingIntervalHours, the template from the CronJob's schedule",
+    parseScheduledIntervalHours,
+  )))(),
 };
 
 export type Environment = Record<string, string | undefined>;
@@ -239,5 +267,60 @@ export function loadConfig(env: Environment): Config {
     logLevel: clean.LOG_LEVEL,
     logFormat: clean.LOG_FORMAT,
     cronJobName: clean.CRONJOB_NAME.value,
+    jobDeadlineSeconds: clean.JOB_DEADLINE_SECONDS.value,
+    scheduledIntervalHours: clean.SCHEDULED_INTERVAL_HOURS.value,
   };
+}
+
+/** Seconds the pass keeps before its Job's deadline to record Events and log its summary. */
+export const REPORT_MARGIN_SECONDS = 30;
+
+/** How long the pass may wait for the rollout and still report before the Job is killed. */
+export function waitBudgetSeconds(config: Config): number {
+  if (config.jobDeadlineSeconds === undefined) return config.rolloutTimeoutSeconds;
+  return Math.max(1, Math.min(config.rolloutTimeoutSeconds, config.jobDeadlineSeconds - REPORT_MARGIN_SECONDS));
+}
+
+/**
+ * Hours between the runs of the schedule made for `hours` (the chart's "kip.schedule"): an interval
+ * that does not divide a day runs hourly.
+ */
+function hoursBetweenRuns(hours: number): number {
+  return 24 % hours === 0 ? hours : 1;
+}
+
+/**
+ * The pass re-pulls once the interval has elapsed at a run, so runs every P hours keep an interval N
+ * exact when P divides N; extra runs in between only reconcile. Otherwise the re-pull waits for the
+ * next run after N hours.
+ */
+function scheduleWarning(intervalHours: number, scheduledIntervalHours: number): string | undefined {
+  const period = hoursBetweenRuns(scheduledIntervalHours);
+  if (intervalHours % period === 0) return undefined;
+  const actual = Math.ceil(intervalHours / period) * period;
+  return (
+    `CACHING_INTERVAL_HOURS=${String(intervalHours)} in the ConfigMap, but the CronJob's schedule was made for ` +
+    `${String(scheduledIntervalHours)}h, so tagged images are re-pulled every ${String(actual)}h; run helm upgrade ` +
+    `(or process openshift/app.yaml again with SCHEDULE_HOURS="*") so the schedule follows it`
+  );
+}
+
+function deadlineWarning(config: Config): string | undefined {
+  const deadline = config.jobDeadlineSeconds;
+  if (deadline === undefined || config.rolloutTimeoutSeconds + REPORT_MARGIN_SECONDS <= deadline) return undefined;
+  return (
+    `ROLLOUT_TIMEOUT_SECONDS=${String(config.rolloutTimeoutSeconds)} does not fit the Job's ` +
+    `activeDeadlineSeconds=${String(deadline)} with ${String(REPORT_MARGIN_SECONDS)}s to report; the pass stops ` +
+    `waiting after ${String(waitBudgetSeconds(config))}s. Raise cronJob.activeDeadlineSeconds (chart; its default ` +
+    `follows configMap.rolloutTimeoutSeconds at helm upgrade) / JOB_ACTIVE_DEADLINE_SECONDS (template) or lower ` +
+    `ROLLOUT_TIMEOUT_SECONDS`
+  );
+}
+
+/** Settings that are valid but do not fit together: the pass still runs, and says what to change. */
+export function configWarnings(config: Config): string[] {
+  const schedule = config.scheduledIntervalHours === undefined
+    ? undefined
+    : scheduleWarning(config.intervalHours, config.scheduledIntervalHours);
+  return [schedule, deadlineWarning(config)].filter((warning) => warning !== undefined);
 }

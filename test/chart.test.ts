@@ -2,10 +2,12 @@
 // fail if it is missing, because CI always builds it). No cluster is needed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { configWarnings, loadConfig } from '../src/config.ts';
 import {
   adler32,
   at,
   chartDir,
+  containerEnvironment,
   cronJobPodSpec,
   find,
   helm,
@@ -47,6 +49,12 @@ function withConfig(configMap: Record<string, unknown>, rest: Record<string, unk
 
 function configData(objects: KubeObject[]): Record<string, string> {
   return find(objects, 'ConfigMap').data as Record<string, string>;
+}
+
+/** The environment the pass gets in the CronJob's pod, ConfigMap included. */
+function passEnvironment(objects: KubeObject[]): Record<string, string> {
+  const container = cronJobPodSpec(find(objects, 'CronJob')).containers[0]!;
+  return containerEnvironment(container, { [find(objects, 'ConfigMap').metadata.name!]: configData(objects) }, NS);
 }
 
 describe('helm lint', () => {
@@ -109,7 +117,7 @@ describe('objects rendered from the upstream README example values', () => {
     assert.deepEqual(role['rules'], [
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
     ]);
     assert.equal(objects.some((o) => o.kind.startsWith('Cluster')), false, 'nothing cluster-wide');
@@ -141,7 +149,7 @@ describe('objects rendered from the upstream README example values', () => {
     });
   });
 
-  it('run the pass with the ConfigMap, its namespace, its CronJob name and the chart image', () => {
+  it('run the pass with the ConfigMap, its namespace, its CronJob name, the chart image, its deadline and interval', () => {
     const cronJob = find(objects, 'CronJob');
     const pod = cronJobPodSpec(cronJob);
     assert.equal(pod.serviceAccountName, 'k8s-image-puller');
@@ -155,6 +163,8 @@ describe('objects rendered from the upstream README example values', () => {
       { name: 'NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       { name: 'CRONJOB_NAME', value: cronJob.metadata.name },
       { name: 'KIP_IMAGE', value: image },
+      { name: 'JOB_DEADLINE_SECONDS', value: String(at(cronJob, 'spec.jobTemplate.spec.activeDeadlineSeconds')) },
+      { name: 'SCHEDULED_INTERVAL_HOURS', value: '1' },
     ]);
     assert.equal(container.command, undefined, 'the image entrypoint runs node /app/main.mjs');
   });
@@ -224,9 +234,50 @@ describe('CronJob schedule', () => {
     assert.ok(minutes.size >= 3, `expected different minutes, got ${[...minutes].join(' | ')}`);
   });
 
-  it('uses `schedule` verbatim when set', () => {
-    const objects = renderChart({ values: { schedule: '5 4 * * 1' } });
+  it('uses `schedule` verbatim when set, and then gives the pass no interval to compare with', () => {
+    const objects = renderChart({ values: withConfig({ cachingIntervalHours: '6' }, { schedule: '5 4 * * 1' }) });
     assert.equal(at(find(objects, 'CronJob'), 'spec.schedule'), '5 4 * * 1');
+    assert.equal(passEnvironment(objects)['SCHEDULED_INTERVAL_HOURS'], undefined);
+    assert.equal(loadConfig(passEnvironment(objects)).scheduledIntervalHours, undefined);
+  });
+});
+
+describe('what the Job tells the pass about itself (not in the ConfigMap)', () => {
+  it('SCHEDULED_INTERVAL_HOURS is the cachingIntervalHours the schedule was made for', () => {
+    const objects = renderChart({ values: withConfig({ cachingIntervalHours: 6 }) });
+    assert.equal(configData(objects)['SCHEDULED_INTERVAL_HOURS'], undefined);
+    const env = passEnvironment(objects);
+    assert.equal(env['SCHEDULED_INTERVAL_HOURS'], '6');
+    const config = loadConfig(env);
+    assert.equal(config.scheduledIntervalHours, 6);
+    assert.deepEqual(configWarnings(config), [], 'as installed, nothing to warn about');
+    const edited = loadConfig({ ...env, CACHING_INTERVAL_HOURS: '1' });
+    assert.match(configWarnings(edited).join('\n'), /CACHING_INTERVAL_HOURS=1 in the ConfigMap, but the CronJob's schedule was made for 6h/);
+  });
+
+  it('JOB_DEADLINE_SECONDS is the Job\'s activeDeadlineSeconds, given or derived, in the CronJob and the first-pass Job', () => {
+    const cases: Array<{ values: Record<string, unknown>; deadline: number }> = [
+      { values: withConfig({}), deadline: 480 },
+      { values: withConfig({ rolloutTimeoutSeconds: 900 }), deadline: 1080 },
+      { values: withConfig({ rolloutTimeoutSeconds: 86300 }), deadline: 86400 },
+      { values: withConfig({}, { cronJob: { activeDeadlineSeconds: 330 } }), deadline: 330 },
+    ];
+    for (const c of cases) {
+      const objects = renderChart({ values: c.values });
+      for (const job of [at(find(objects, 'CronJob'), 'spec.jobTemplate.spec'), find(objects, 'Job')['spec']]) {
+        assert.equal(at(job, 'activeDeadlineSeconds'), c.deadline, JSON.stringify(c.values));
+        const env = at(job, 'template.spec.containers.0.env') as Array<{ name: string; value?: string }>;
+        assert.equal(env.find((e) => e.name === 'JOB_DEADLINE_SECONDS')?.value, String(c.deadline), JSON.stringify(c.values));
+      }
+      assert.equal(configData(objects)['JOB_DEADLINE_SECONDS'], undefined);
+    }
+  });
+
+  it('as installed the rollout timeout fits the deadline; raised in the ConfigMap later, the pass warns', () => {
+    const env = passEnvironment(renderChart({ values: withConfig({ rolloutTimeoutSeconds: 600 }) }));
+    assert.deepEqual(configWarnings(loadConfig(env)), []);
+    const edited = loadConfig({ ...env, ROLLOUT_TIMEOUT_SECONDS: '1200' });
+    assert.match(configWarnings(edited).join('\n'), /ROLLOUT_TIMEOUT_SECONDS=1200 does not fit the Job's activeDeadlineSeconds=780/);
   });
 });
 
@@ -308,6 +359,7 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: { ...upstreamHelmValues, imageTag: 'next' }, names: /imageTag/ },
     { values: { image: { repository: 'quay.io/x', tag: 'next', pullPolicy: 'Sometimes' } }, names: /pullPolicy/ },
     { values: { cronJob: { backofLimit: 3 } }, names: /backofLimit/ },
+    { values: { cronJob: { activeDeadlineSeconds: 86401 } }, names: /activeDeadlineSeconds/ },
     { values: { job: { resources: { request: { cpu: '1' } } } }, names: /request/ },
   ];
   for (const c of cases) {

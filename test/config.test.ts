@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULTS, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULTS, REPORT_MARGIN_SECONDS, configWarnings, loadConfig, waitBudgetSeconds } from '../src/config.ts';
 import type { Environment } from '../src/config.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -32,6 +32,8 @@ describe('loadConfig defaults', () => {
     assert.equal(config.rolloutTimeoutSeconds, 300);
     assert.equal(config.priorityClassName, undefined);
     assert.equal(config.cronJobName, undefined);
+    assert.equal(config.jobDeadlineSeconds, undefined);
+    assert.equal(config.scheduledIntervalHours, undefined);
   });
 
   it('treats blank ConfigMap values as the default, and a blank run-as user as "platform decides"', () => {
@@ -54,6 +56,8 @@ describe('loadConfig defaults', () => {
       CRONJOB_NAME: 'puller',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'text',
+      JOB_DEADLINE_SECONDS: '480',
+      SCHEDULED_INTERVAL_HOURS: '6',
     });
     assert.deepEqual(config.images, [
       { name: 'b', image: 'registry.local:5000/team/b:1.2' },
@@ -65,7 +69,29 @@ describe('loadConfig defaults', () => {
     assert.equal(config.intervalHours, 5);
     assert.equal(config.priorityClassName, 'low-priority');
     assert.equal(config.cronJobName, 'puller');
+    assert.equal(config.jobDeadlineSeconds, 480);
+    assert.equal(config.scheduledIntervalHours, 6);
   });
+});
+
+describe('SCHEDULED_INTERVAL_HOURS: the interval the CronJob schedule was made for', () => {
+  const cases: [string, number | undefined, string][] = [
+    ['5', 5, 'the chart gives the interval itself'],
+    ['', undefined, 'unset: a chart `schedule` override, or an older install'],
+    ['59 * * * *', 1, 'the template\'s default schedule is hourly'],
+    ['7 */6 * * *', 6, 'a step that divides the day'],
+    ['0 */24 * * *', 24, 'a step of a whole day'],
+    ['30 3 * * *', 24, 'one hour of the day is daily'],
+    ['0 */5 * * *', undefined, 'a step that does not divide the day runs unevenly'],
+    ['0 0,12 * * *', undefined, 'a list of hours'],
+    ['5 4 * * 1', undefined, 'weekly'],
+    ['0 * 1 * *', undefined, 'monthly'],
+  ];
+  for (const [raw, expected, why] of cases) {
+    it(`${JSON.stringify(raw)} → ${String(expected)} (${why})`, () => {
+      assert.equal(loadConfig({ IMAGES: 'a=nginx', SCHEDULED_INTERVAL_HOURS: raw }).scheduledIntervalHours, expected);
+    });
+  }
 });
 
 describe('loadConfig trims every value before it checks or uses it', () => {
@@ -93,6 +119,8 @@ describe('loadConfig trims every value before it checks or uses it', () => {
     LOG_LEVEL: 'debug',
     LOG_FORMAT: 'text',
     CRONJOB_NAME: 'puller',
+    JOB_DEADLINE_SECONDS: '600',
+    SCHEDULED_INTERVAL_HOURS: '5',
   };
 
   it('covers every variable the configuration knows', () => {
@@ -153,6 +181,12 @@ describe('loadConfig rejects bad input, naming the variable', () => {
     ['CACHING_RUN_AS_USER root', { IMAGES: 'a=nginx', CACHING_RUN_AS_USER: '0' }, 'CACHING_RUN_AS_USER', /whole number from 1/],
     ['NAMESPACE upper case', { IMAGES: 'a=nginx', NAMESPACE: 'Puller' }, 'NAMESPACE', /namespace name/],
     ['KIP_IMAGE invalid', { IMAGES: 'a=nginx', KIP_IMAGE: 'not an image' }, 'KIP_IMAGE', /whitespace/],
+    ['JOB_DEADLINE_SECONDS 0', { IMAGES: 'a=nginx', JOB_DEADLINE_SECONDS: '0' }, 'JOB_DEADLINE_SECONDS', /whole number from 1 to 86400; .*JOB_ACTIVE_DEADLINE_SECONDS/],
+    ['JOB_DEADLINE_SECONDS above a day', { IMAGES: 'a=nginx', JOB_DEADLINE_SECONDS: '86401' }, 'JOB_DEADLINE_SECONDS', /whole number from 1 to 86400; .*cronJob\.activeDeadlineSeconds/],
+    ['JOB_DEADLINE_SECONDS 5m', { IMAGES: 'a=nginx', JOB_DEADLINE_SECONDS: '5m' }, 'JOB_DEADLINE_SECONDS', /whole number/],
+    ['SCHEDULED_INTERVAL_HOURS 0', { IMAGES: 'a=nginx', SCHEDULED_INTERVAL_HOURS: '0' }, 'SCHEDULED_INTERVAL_HOURS', /whole number from 1 to 8760; .*cachingIntervalHours/],
+    ['SCHEDULED_INTERVAL_HOURS 6h', { IMAGES: 'a=nginx', SCHEDULED_INTERVAL_HOURS: '6h' }, 'SCHEDULED_INTERVAL_HOURS', /cron schedule of 5 fields/],
+    ['SCHEDULED_INTERVAL_HOURS @hourly', { IMAGES: 'a=nginx', SCHEDULED_INTERVAL_HOURS: '@hourly' }, 'SCHEDULED_INTERVAL_HOURS', /cron schedule of 5 fields/],
   ];
   for (const [title, env, variable, expected] of cases) {
     it(title, () => {
@@ -173,5 +207,85 @@ describe('loadConfig rejects bad input, naming the variable', () => {
       assert.ok(lines.some((line) => line.includes('CACHING_INTERVAL_HOURS="3h"')));
       assert.ok(lines.some((line) => line.includes('IMAGES="nginx"')));
     }
+  });
+});
+
+describe('configWarnings: a CronJob schedule made for another interval', () => {
+  const warningsFor = (scheduled: string, interval: string) =>
+    configWarnings(loadConfig({ IMAGES: 'a=nginx', SCHEDULED_INTERVAL_HOURS: scheduled, CACHING_INTERVAL_HOURS: interval }));
+  // [schedule made for, CACHING_INTERVAL_HOURS now, hours between re-pulls the schedule gives, or none]
+  const cases: [string, string, number | undefined, string][] = [
+    ['6', '6', undefined, 'unchanged'],
+    ['6', '1', 6, 'runs every 6h: hourly re-pulls happen every 6h'],
+    ['6', '8', 12, 'runs every 6h: the first run after 8h is at 12h'],
+    ['6', '12', undefined, 'a multiple of the runs: exact, the pass waits for 12h'],
+    ['1', '6', undefined, 'hourly runs keep any interval exact; the runs in between only reconcile'],
+    ['5', '7', undefined, 'both schedules are hourly'],
+    ['48', '5', undefined, 'a schedule for 48h is hourly'],
+    ['24', '12', 24, 'daily runs'],
+    ['24', '48', undefined, 'daily runs, every second one re-pulls'],
+    ['24', '36', 48, 'daily runs, 36h falls between two'],
+    ['59 * * * *', '5', undefined, 'the template\'s hourly schedule'],
+    ['59 */6 * * *', '4', 6, 'the template\'s 6-hourly schedule'],
+    ['5 4 * * 1', '1', undefined, 'a schedule made for no interval is not compared'],
+  ];
+  for (const [scheduled, interval, every, why] of cases) {
+    it(`schedule made for ${scheduled}, CACHING_INTERVAL_HOURS=${interval}: ${every === undefined ? 'no warning' : `re-pulls every ${String(every)}h`} (${why})`, () => {
+      const warnings = warningsFor(scheduled, interval);
+      if (every === undefined) assert.deepEqual(warnings, []);
+      else {
+        assert.equal(warnings.length, 1, JSON.stringify(warnings));
+        assert.match(warnings[0]!, new RegExp(`^CACHING_INTERVAL_HOURS=${interval} in the ConfigMap, .* every ${String(every)}h; run helm upgrade`));
+      }
+    });
+  }
+
+  it('says what the schedule was made for, what happens and what to run', () => {
+    assert.deepEqual(warningsFor('6', '1'), [
+      'CACHING_INTERVAL_HOURS=1 in the ConfigMap, but the CronJob\'s schedule was made for 6h, so tagged images are ' +
+        're-pulled every 6h; run helm upgrade (or process openshift/app.yaml again with SCHEDULE_HOURS="*") so the schedule follows it',
+    ]);
+  });
+});
+
+describe('configWarnings and waitBudgetSeconds: the rollout wait within the Job deadline', () => {
+  const configWith = (rollout: string, deadline: string) =>
+    loadConfig({ IMAGES: 'a=nginx', ROLLOUT_TIMEOUT_SECONDS: rollout, JOB_DEADLINE_SECONDS: deadline });
+
+  it('warns when the rollout timeout leaves less than the report margin, naming what to raise', () => {
+    assert.equal(REPORT_MARGIN_SECONDS, 30);
+    assert.deepEqual(configWarnings(configWith('600', '330')), [
+      'ROLLOUT_TIMEOUT_SECONDS=600 does not fit the Job\'s activeDeadlineSeconds=330 with 30s to report; the pass stops ' +
+        'waiting after 300s. Raise cronJob.activeDeadlineSeconds (chart; its default follows configMap.rolloutTimeoutSeconds ' +
+        'at helm upgrade) / JOB_ACTIVE_DEADLINE_SECONDS (template) or lower ROLLOUT_TIMEOUT_SECONDS',
+    ]);
+  });
+
+  const cases: [rollout: string, deadline: string, budget: number, warns: boolean][] = [
+    ['300', '', 300, false],
+    ['300', '480', 300, false],
+    ['300', '330', 300, false],
+    ['301', '330', 300, true],
+    ['600', '330', 300, true],
+    ['60', '31', 1, true],
+    ['60', '10', 1, true],
+  ];
+  for (const [rollout, deadline, budget, warns] of cases) {
+    it(`ROLLOUT_TIMEOUT_SECONDS=${rollout}, JOB_DEADLINE_SECONDS=${JSON.stringify(deadline)}: waits ${String(budget)}s${warns ? ', warns' : ''}`, () => {
+      const config = configWith(rollout, deadline);
+      assert.equal(waitBudgetSeconds(config), budget);
+      const warnings = configWarnings(config);
+      assert.equal(warnings.length, warns ? 1 : 0, JSON.stringify(warnings));
+      if (warns) assert.match(warnings[0]!, new RegExp(`stops waiting after ${String(budget)}s\\.`));
+    });
+  }
+
+  it('gives both warnings at once, the schedule first', () => {
+    const warnings = configWarnings(
+      loadConfig({ IMAGES: 'a=nginx', CACHING_INTERVAL_HOURS: '1', SCHEDULED_INTERVAL_HOURS: '12', ROLLOUT_TIMEOUT_SECONDS: '900', JOB_DEADLINE_SECONDS: '480' }),
+    );
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /^CACHING_INTERVAL_HOURS=1 /);
+    assert.match(warnings[1]!, /^ROLLOUT_TIMEOUT_SECONDS=900 .* after 450s\./);
   });
 });

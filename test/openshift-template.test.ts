@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { configWarnings, loadConfig } from '../src/config.ts';
 import {
   generateFromExpression,
   loadTemplate,
@@ -175,6 +176,48 @@ describe('openshift/ templates', () => {
     const deadline = at(find(processTemplate(app), 'CronJob'), 'spec.jobTemplate.spec.activeDeadlineSeconds');
     assert.equal(deadline, 480, '${{JOB_ACTIVE_DEADLINE_SECONDS}} must become a number');
   });
+
+  describe('the Job tells the pass its deadline and schedule, on the pod and not in the ConfigMap', () => {
+    const app = loadTemplate(join(openshiftDir, 'app.yaml'));
+    const podEnv = (params: Record<string, string>) => {
+      const cronJob = find(processTemplate(app, params, { random: (n) => n - 1 }), 'CronJob');
+      const env = cronJobPodSpec(cronJob).containers[0]!.env ?? [];
+      return { cronJob, env: Object.fromEntries(env.map((e) => [e.name, e.value])) };
+    };
+    const configMapKeys = Object.keys(processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')))[0]!['data'] as object);
+
+    it('JOB_DEADLINE_SECONDS is JOB_ACTIVE_DEADLINE_SECONDS', () => {
+      for (const params of [{}, { JOB_ACTIVE_DEADLINE_SECONDS: '900' }] as Array<Record<string, string>>) {
+        const { cronJob, env } = podEnv(params);
+        assert.equal(env['JOB_DEADLINE_SECONDS'], String(at(cronJob, 'spec.jobTemplate.spec.activeDeadlineSeconds')));
+      }
+      assert.equal(podEnv({ JOB_ACTIVE_DEADLINE_SECONDS: '900' }).env['JOB_DEADLINE_SECONDS'], '900');
+      assert.ok(!configMapKeys.includes('JOB_DEADLINE_SECONDS'));
+    });
+
+    it('SCHEDULED_INTERVAL_HOURS is the schedule itself, which the pass reads as an interval', () => {
+      const cases: Array<{ params: Record<string, string>; hours: number | undefined }> = [
+        { params: {}, hours: 1 },
+        { params: { SCHEDULE_HOURS: '*/6' }, hours: 6 },
+        { params: { SCHEDULE_HOURS: '3' }, hours: 24 },
+        { params: { SCHEDULE_HOURS: '1,13' }, hours: undefined },
+      ];
+      for (const c of cases) {
+        const { cronJob, env } = podEnv(c.params);
+        assert.equal(env['SCHEDULED_INTERVAL_HOURS'], at(cronJob, 'spec.schedule'));
+        const config = loadConfig({ IMAGES: 'a=nginx', ...env, NAMESPACE: 'ns' });
+        assert.equal(config.scheduledIntervalHours, c.hours, JSON.stringify(c.params));
+      }
+      assert.ok(!configMapKeys.includes('SCHEDULED_INTERVAL_HOURS'));
+    });
+
+    it('with its defaults the pass has nothing to warn about, whatever CACHING_INTERVAL_HOURS becomes', () => {
+      const { env } = podEnv({});
+      for (const hours of ['1', '5', '24', '48']) {
+        assert.deepEqual(configWarnings(loadConfig({ IMAGES: 'a=nginx', ...env, NAMESPACE: 'ns', CACHING_INTERVAL_HOURS: hours })), []);
+      }
+    });
+  });
 });
 
 describe('templates processed with the upstream example parameters match the chart', () => {
@@ -211,6 +254,12 @@ describe('templates processed with the upstream example parameters match the cha
     const cEnv = containerEnvironment(cPod.containers[0]!, configMaps(fromChart), 'ns');
     delete tEnv['CACHING_RUN_AS_USER'];
     delete cEnv['CACHING_RUN_AS_USER'];
+    // The chart gives the interval its schedule was made for, the template its schedule: both mean hourly.
+    assert.equal(cEnv['SCHEDULED_INTERVAL_HOURS'], '1');
+    assert.match(tEnv['SCHEDULED_INTERVAL_HOURS'] ?? '', /^\d+ \* \* \* \*$/);
+    assert.equal(loadConfig(tEnv).scheduledIntervalHours, loadConfig(cEnv).scheduledIntervalHours);
+    delete tEnv['SCHEDULED_INTERVAL_HOURS'];
+    delete cEnv['SCHEDULED_INTERVAL_HOURS'];
     assert.deepEqual(tEnv, cEnv);
     assert.equal(tEnv['KIP_IMAGE'], 'quay.io/eclipse/kubernetes-image-puller:latest');
     assert.equal(tPod.serviceAccountName, cPod.serviceAccountName);

@@ -75,6 +75,7 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
       ['delete', 'daemonsets.apps', ns, true],
       ['list', 'pods', ns, true],
       ['create', 'events', ns, true],
+      ['list', 'events', ns, true],
       ['get', 'cronjobs.batch', ns, true],
       ['get', 'secrets', ns, false],
       ['list', 'secrets', ns, false],
@@ -85,6 +86,9 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
       ['get', 'daemonsets.apps', 'default', false],
       ['create', 'daemonsets.apps', 'kube-system', false],
       ['list', 'pods', 'default', false],
+      ['list', 'events', 'default', false],
+      ['watch', 'events', ns, false],
+      ['get', 'events', ns, false],
       ['list', 'nodes', '', false],
     ];
     const wrong: string[] = [];
@@ -105,7 +109,7 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
     assert.deepEqual(pod['securityContext'], { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     const container = pod.containers[0]!;
     assert.deepEqual(container.envFrom, [{ configMapRef: { name: upstreamHelmValues.configMap.name } }]);
-    assert.deepEqual((container.env ?? []).map((e) => e.name), ['NAMESPACE', 'CRONJOB_NAME', 'KIP_IMAGE']);
+    assert.deepEqual((container.env ?? []).map((e) => e.name), ['NAMESPACE', 'CRONJOB_NAME', 'KIP_IMAGE', 'JOB_DEADLINE_SECONDS', 'SCHEDULED_INTERVAL_HOURS']);
     assert.equal(container.securityContext?.['readOnlyRootFilesystem'], true);
     assert.equal(container.securityContext?.['allowPrivilegeEscalation'], false);
 

@@ -91,11 +91,12 @@ other interval runs hourly and the pass itself refreshes only when the interval 
 {{- end -}}
 {{- end -}}
 
+{{/* Capped at a day, the most the pass accepts as JOB_DEADLINE_SECONDS. */}}
 {{- define "kip.activeDeadlineSeconds" -}}
 {{- if .Values.cronJob.activeDeadlineSeconds -}}
 {{- .Values.cronJob.activeDeadlineSeconds | toString | atoi -}}
 {{- else -}}
-{{- add (include "kip.rolloutTimeoutSeconds" . | atoi) 180 -}}
+{{- min (add (include "kip.rolloutTimeoutSeconds" . | atoi) 180) 86400 -}}
 {{- end -}}
 {{- end -}}
 
@@ -162,6 +163,14 @@ template:
             value: {{ .Values.appName | quote }}
           - name: KIP_IMAGE
             value: {{ include "kip.image" . | quote }}
+          # Set here, not in the ConfigMap: they describe this Job and its CronJob as rendered, so the
+          # pass can tell when the ConfigMap was edited beyond them.
+          - name: JOB_DEADLINE_SECONDS
+            value: {{ include "kip.activeDeadlineSeconds" . | quote }}
+          {{- if not .Values.schedule }}
+          - name: SCHEDULED_INTERVAL_HOURS
+            value: {{ include "kip.intervalHours" . | quote }}
+          {{- end }}
         # The last log lines become the pod's termination message (kubectl describe / get -o yaml).
         terminationMessagePolicy: FallbackToLogsOnError
         {{- with .Values.job.resources }}
