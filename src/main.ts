@@ -2,7 +2,7 @@
 // set the exit code. It never calls process.exit(), so no log line is lost on the way out.
 import packageJson from '../package.json' with { type: 'json' };
 import { ClusterConfigError } from './cluster.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, configWarnings, loadConfig, waitBudgetSeconds } from './config.ts';
 import type { Config } from './config.ts';
 import { desiredDaemonSet } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -65,7 +65,9 @@ async function main(): Promise<ExitCode> {
   }
 
   const started = Date.now();
-  const waitSeconds = config.rolloutTimeoutSeconds;
+  const waitSeconds = waitBudgetSeconds(config);
+  const warnings = configWarnings(config);
+  for (const warning of warnings) log.warn(warning);
   // One deadline for the pass and for its requests, counted from here: loading the client counts too.
   const deadline = started + waitSeconds * 1000;
   const interrupt = new AbortController();
@@ -82,7 +84,7 @@ async function main(): Promise<ExitCode> {
   try {
     const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
     logRejected(log, outcome.rejected);
-    const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), warnings: [] });
+    const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), warnings });
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
     else log.error(`pass finished: ${outcome.error ?? outcome.action}`, summary);
     return outcome.exitCode;

@@ -58,7 +58,7 @@ export async function runPass(deps: PassDependencies, waitSeconds = deps.config.
     const diagnosedFrom = ctx.nowMs();
     const diagnosis = await diagnose(ctx, latest, rollout);
     outcome.diagnosisMs = ctx.nowMs() - diagnosedFrom;
-    const error = ctx.interrupted() ? 'interrupted (SIGTERM) before the rollout completed' : `not healthy after ${String(waitSeconds)}s (ROLLOUT_TIMEOUT_SECONDS)`;
+    const error = ctx.interrupted() ? 'interrupted (SIGTERM) before the rollout completed' : `not healthy after ${String(waitSeconds)}s (${waitSeconds < deps.config.rolloutTimeoutSeconds ? 'the Job\'s deadline, JOB_DEADLINE_SECONDS, less time to report' : 'ROLLOUT_TIMEOUT_SECONDS'})`;
     return { exitCode: ExitCode.unhealthy, ...outcome, rollout, diagnosis, error };
   } catch (error) {
     if (error instanceof PassError) {

@@ -190,14 +190,15 @@ describe('objects rendered from the upstream README example values', () => {
     assert.deepEqual(hookSpec, at(find(objects, 'CronJob'), 'spec.jobTemplate.spec'));
   });
 
-  it('test the released configuration with a --dry-run pod under `helm test`', () => {
+  it('test the released configuration with a --dry-run=server pod under `helm test`', () => {
     const pod = find(objects, 'Pod', 'kubernetes-image-puller-test-config');
     const container = (at(pod, 'spec.containers') as Array<{ args: string[]; envFrom: unknown; image: string }>)[0]!;
-    assert.deepEqual(container.args, ['/app/main.mjs', '--dry-run']);
+    assert.deepEqual(container.args, ['/app/main.mjs', '--dry-run=server']);
     assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'k8s-image-puller' } }]);
     assert.equal(container.image, 'quay.io/eclipse/kubernetes-image-puller:latest');
     assert.equal(at(pod, 'spec.restartPolicy'), 'Never');
-    assert.equal(at(pod, 'spec.automountServiceAccountToken'), false, '--dry-run makes no API call');
+    assert.equal(at(pod, 'spec.automountServiceAccountToken'), true, 'the server-side dry run calls the API server');
+    assert.equal(at(pod, 'spec.serviceAccountName'), 'k8s-image-puller');
     assert.equal(at(pod, 'spec.securityContext.runAsNonRoot'), true);
   });
 });
