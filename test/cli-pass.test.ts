@@ -11,6 +11,7 @@ const DAEMONSETS = '/apis/apps/v1/namespaces/cache/daemonsets';
 
 interface Summary {
   message: string;
+  warnings?: string[];
   action?: string;
   exitCode?: number;
   error?: string;
@@ -76,10 +77,19 @@ describe('command line pass', () => {
 
   it('exits 3 with the rollout figures when the pods are not available by the deadline', async () => {
     server.routes = [stuckRollout()];
-    const { code, summary } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '1' });
+    const { code, summary } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '3' });
     assert.equal(code, 3);
     assert.deepEqual([summary.action, summary.exitCode], ['created', 3]);
-    assert.match(summary.error ?? '', /not healthy after 1s/);
+    assert.match(summary.error ?? '', /not healthy after 3s/);
+  });
+
+  it('stops waiting early enough to report inside its Job\'s deadline, and says which value to raise', async () => {
+    server.routes = [stuckRollout()];
+    const { code, summary, ms } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '300', JOB_DEADLINE_SECONDS: '32' });
+    assert.equal(code, 3);
+    assert.match(summary.error ?? '', /^not healthy after 2s \(the Job's deadline/);
+    assert.match(summary.warnings?.[0] ?? '', /^ROLLOUT_TIMEOUT_SECONDS=300 does not fit the Job's activeDeadlineSeconds=32/);
+    assert.ok(ms < 2000 + 3000, `took ${String(ms)} ms`);
   });
 
   it('ends by its deadline with a summary line when the API server accepts the connection and never answers', async () => {
