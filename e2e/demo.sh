@@ -7,7 +7,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source e2e/cluster/versions.sh
-use_recent_node
+source .ci/prepare   # a Node >= 22.19 on PATH and node_modules from package-lock.json, as npm test does
+kip_prepare
 export KIP_CLUSTER=kip-demo
 NAMESPACE=kip-demo
 IMAGES='alpine=docker.io/library/alpine:3.22;busybox=docker.io/library/busybox:1.37;pause=registry.k8s.io/pause:3.10'
