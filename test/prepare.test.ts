@@ -74,7 +74,7 @@ describe('.ci/prepare', () => {
   it('with a recent Node: npm ci when node_modules is missing, nothing the second time', () => {
     const first = prepare([]);
     assert.equal(first.code, 0, first.lines.join('\n'));
-    assert.deepEqual(first.npm, ['npm ci --no-audit --no-fund']);
+    assert.deepEqual(first.npm, ['npm ci --no-audit --no-fund --no-update-notifier']);
     assert.deepEqual(first.lines, ['[prepare] node_modules is missing: installing the dependencies (npm ci)']);
 
     const second = prepare([]);
@@ -87,12 +87,12 @@ describe('.ci/prepare', () => {
     prepare([]);
     writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3, "changed": true}\n');
     const changed = prepare([]);
-    assert.deepEqual(changed.npm, ['npm ci --no-audit --no-fund']);
+    assert.deepEqual(changed.npm, ['npm ci --no-audit --no-fund --no-update-notifier']);
     assert.deepEqual(changed.lines, ['[prepare] package-lock.json has changed since node_modules was installed: installing the dependencies (npm ci)']);
     assert.deepEqual(prepare([]).npm, []);
 
     const forced = prepare(['--reinstall']);
-    assert.deepEqual(forced.npm, ['npm ci --no-audit --no-fund']);
+    assert.deepEqual(forced.npm, ['npm ci --no-audit --no-fund --no-update-notifier']);
     assert.match(forced.lines.join('\n'), /a clean install was asked for/);
   });
 
@@ -100,7 +100,7 @@ describe('.ci/prepare', () => {
     rmSync(join(root, 'node_modules'), { recursive: true, force: true });
     mkdirSync(join(root, 'node_modules'));
     const result = prepare([]);
-    assert.deepEqual(result.npm, ['npm ci --no-audit --no-fund']);
+    assert.deepEqual(result.npm, ['npm ci --no-audit --no-fund --no-update-notifier']);
     assert.match(result.lines.join('\n'), /node_modules was not installed by \.ci\/prepare/);
   });
 
