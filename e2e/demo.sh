@@ -2,20 +2,25 @@
 # npm run demo: a real pass of the puller against a local 3-node cluster (kwok fake nodes, real
 # kube-apiserver, controller-manager and scheduler). Builds what is missing, starts the cluster
 # "kip-demo", caches three images, shows the DaemonSet and its pod on each node, and leaves the
-# cluster running for you to explore.
+# cluster running for you to explore, with the commands to try the Helm chart on it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source e2e/cluster/versions.sh
-use_recent_node
+path_before=$PATH
+source .ci/prepare   # a Node >= 22.19 on PATH and node_modules from package-lock.json, as npm test does
+kip_prepare
+# The directories to put on the user's PATH afterwards: the binaries, and the Node it fetched if any.
+user_path=$BIN_DIR
+if [ "$PATH" != "$path_before" ]; then user_path="$BIN_DIR:$(dirname "$(command -v node)")"; fi
 export KIP_CLUSTER=kip-demo
 NAMESPACE=kip-demo
 IMAGES='alpine=docker.io/library/alpine:3.22;busybox=docker.io/library/busybox:1.37;pause=registry.k8s.io/pause:3.10'
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Building the control-plane binaries (first time only: about 20 minutes; then cached in $BIN_DIR)"
-bash e2e/cluster/build-binaries.sh kubernetes etcd kwok
+step "Building the control-plane binaries and helm (first time only: about 20 minutes; then cached in $BIN_DIR)"
+bash e2e/cluster/build-binaries.sh
 step "Building the puller (npm run build)"
 npm run --silent build
 export PATH="$BIN_DIR:$PATH"
@@ -48,10 +53,19 @@ kubectl -n "$NAMESPACE" get pods --sort-by=.spec.nodeName \
 cat <<MSG
 
 The cluster keeps running. To look around:
-  export KUBECONFIG=$KUBECONFIG PATH=$BIN_DIR:\$PATH
+  export KUBECONFIG=$KUBECONFIG PATH=$user_path:\$PATH
   kubectl -n $NAMESPACE get daemonset,pods -o wide
-Run the pass again (it changes nothing the second time):
-  NAMESPACE=$NAMESPACE IMAGES='$IMAGES' node dist/main.mjs
+
+Then run it as a cluster does, from the Helm chart: install it (a CronJob that runs the pass every
+hour), start a pass now from the CronJob, and read that pass's summary line:
+  helm install kip charts/kubernetes-image-puller -n kip-chart --create-namespace \\
+    --set configMap.images='$IMAGES'
+  kubectl -n kip-chart create job --from=cronjob/kubernetes-image-puller pass-now
+  node e2e/job-pass.ts kip-chart pass-now | tail -1
+On a real cluster the last one is \`kubectl -n kip-chart logs job/pass-now | tail -1\`. kwok runs no
+containers (it marks the Job's pod Completed), so job-pass.ts runs that Job's pass here instead, with
+the Job's environment and its ServiceAccount's token.
+
 Stop and delete the cluster:
   KIP_CLUSTER=$KIP_CLUSTER bash e2e/cluster/stop.sh
 MSG

@@ -8,7 +8,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source e2e/cluster/versions.sh
-use_recent_node
+source .ci/prepare   # a Node >= 22.19 on PATH and node_modules from package-lock.json, as npm test does
+kip_prepare
 export BIN_DIR
 
 log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
