@@ -4,6 +4,11 @@ import type { DaemonSet, Pod } from './k8s-types.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
+export interface SecretData {
+  type: string;
+  data: Record<string, string>;
+}
+
 /** A Warning Event about the DaemonSet, such as the controller's FailedCreate. */
 export interface WarningEvent {
   reason: string;
@@ -26,6 +31,8 @@ export interface Cluster {
   /** Pods matching the selector, page by page, so memory stays bounded on large clusters. */
   listPods(labelSelector: string): AsyncIterable<Pod[]>;
   readCronJobUid(name: string): Promise<string | undefined>;
+  /** A Secret's type and data (base64 values, as stored), or undefined when it does not exist. */
+  readSecret(name: string): Promise<SecretData | undefined>;
   listWarningEvents(daemonSetUid: string): Promise<WarningEvent[]>;
   recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string): Promise<void>;
   requests(): RequestCounts;

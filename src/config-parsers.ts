@@ -201,6 +201,17 @@ export function parsePullSecrets(raw: string): string[] {
   return names;
 }
 
+/** `;`-separated registry hosts, each `host` or `host:port` as it appears in image references. */
+export function parseRegistryHosts(raw: string): string[] {
+  const hosts = [...new Set(raw.split(';').map((host) => host.trim()).filter((host) => host !== ''))].sort();
+  for (const host of hosts) {
+    if (!/^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/.test(host)) {
+      throw new InvalidValue(`"${host}" is not a registry host (host or host:port, as in an image reference)`);
+    }
+  }
+  return hosts;
+}
+
 /** A pod count ("1") or a percentage of nodes ("10%"), as the DaemonSet's maxUnavailable. */
 export function parseMaxUnavailable(raw: string): string | number {
   const text = raw.trim();

@@ -13,6 +13,7 @@ import {
   parseMaxUnavailable,
   parseName,
   parsePullSecrets,
+  parseRegistryHosts,
   parseQuantityText,
   parseScheduledIntervalHours,
   parseTolerations,
@@ -28,6 +29,13 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['json', 'text'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/**
+ * How tagged images are refreshed: `digest` asks the registry once per pass and rolls only when a
+ * tag moved; `restart` rolls every CACHING_INTERVAL_HOURS (for nodes that pull through mirrors the
+ * pass cannot see); `never` leaves tags as first pulled.
+ */
+export const REFRESH_MODES = ['digest', 'restart', 'never'] as const;
+export type RefreshMode = (typeof REFRESH_MODES)[number];
 
 export interface Config {
   namespace: string;
@@ -55,6 +63,9 @@ export interface Config {
   jobDeadlineSeconds: number | undefined;
   /** The CACHING_INTERVAL_HOURS the CronJob's schedule was made for, when it was made for one. */
   scheduledIntervalHours: number | undefined;
+  refreshMode: RefreshMode;
+  /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
+  plainHttpRegistries: string[];
 }
 
 export interface ConfigProblem {
@@ -101,13 +112,15 @@ export const DEFAULTS = {
   CRONJOB_NAME: '',
   JOB_DEADLINE_SECONDS: '',
   SCHEDULED_INTERVAL_HOURS: '',
+  REFRESH_MODE: 'restart',
+  PLAIN_HTTP_REGISTRIES: '',
 } as const;
 
 /** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
 const BLANK_MEANS_DEFAULT = new Set<string>([
   'CACHING_INTERVAL_HOURS', 'CACHING_MEMORY_REQUEST', 'CACHING_MEMORY_LIMIT', 'CACHING_CPU_REQUEST',
   'CACHING_CPU_LIMIT', 'DAEMONSET_NAME', 'NAMESPACE', 'KIP_IMAGE', 'MAX_UNAVAILABLE',
-  'ROLLOUT_TIMEOUT_SECONDS', 'LOG_LEVEL', 'LOG_FORMAT',
+  'ROLLOUT_TIMEOUT_SECONDS', 'LOG_LEVEL', 'LOG_FORMAT', 'REFRESH_MODE',
 ]);
 
 function validator<T>(parse: (raw: string) => T) {
@@ -180,6 +193,8 @@ const SPECS = {
   LOG_LEVEL: validator(oneOf(LOG_LEVELS))(),
   LOG_FORMAT: validator(oneOf(LOG_FORMATS))(),
   CRONJOB_NAME: validator(optional((raw) => parseName(raw, 'CronJob name', 52)))(),
+  REFRESH_MODE: validator(oneOf(REFRESH_MODES))(),
+  PLAIN_HTTP_REGISTRIES: validator(parseRegistryHosts)(),
   JOB_DEADLINE_SECONDS: validator(optional(setFrom(
     "it is the Job's activeDeadlineSeconds: cronJob.activeDeadlineSeconds (chart) or JOB_ACTIVE_DEADLINE_SECONDS (template)",
     (raw) => parseWholeNumber(raw, 1, 86400),
@@ -269,6 +284,8 @@ export function loadConfig(env: Environment): Config {
     cronJobName: clean.CRONJOB_NAME.value,
     jobDeadlineSeconds: clean.JOB_DEADLINE_SECONDS.value,
     scheduledIntervalHours: clean.SCHEDULED_INTERVAL_HOURS.value,
+    refreshMode: clean.REFRESH_MODE,
+    plainHttpRegistries: clean.PLAIN_HTTP_REGISTRIES,
   };
 }
 

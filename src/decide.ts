@@ -2,6 +2,7 @@
 // pass (pass.ts) carries out the decision.
 import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
+import type { RefreshMode } from './config.ts';
 import type { DaemonSet, OwnerReference } from './k8s-types.ts';
 
 export type Decision =
@@ -33,6 +34,8 @@ export interface DecisionInput {
   intervalHours: number;
   /** Whether any image is referenced by tag, so it can change behind the same name. */
   hasMutableImages: boolean;
+  /** Only `restart` rolls on a timer; `digest` rolls when the digests annotation changes, `never` not at all. */
+  refreshMode: RefreshMode;
   /** The CronJob owner to add when the live object lacks it; undefined when there is none to add. */
   owner: OwnerReference | undefined;
 }
@@ -63,8 +66,8 @@ function withOwner(body: DaemonSet, owner: OwnerReference | undefined): DaemonSe
 }
 
 /** Whether this pass should roll the pods so that tagged images are pulled again. */
-export function restartDue(input: Pick<DecisionInput, 'hasMutableImages' | 'now' | 'intervalHours'>, live: DaemonSet): boolean {
-  return input.hasMutableImages && refreshDue(live, input.now, input.intervalHours);
+export function restartDue(input: Pick<DecisionInput, 'hasMutableImages' | 'now' | 'intervalHours' | 'refreshMode'>, live: DaemonSet): boolean {
+  return input.refreshMode === 'restart' && input.hasMutableImages && refreshDue(live, input.now, input.intervalHours);
 }
 
 function sameSelector(desired: DaemonSet, live: DaemonSet): boolean {

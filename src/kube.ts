@@ -265,6 +265,15 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
         throw error;
       }
     },
+    async readSecret(secretName) {
+      try {
+        const secret = await call('get', 'secrets', () => core.readNamespacedSecret({ name: secretName, namespace }, reading));
+        return { type: secret.type ?? '', data: { ...secret.data } };
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
     async listWarningEvents(daemonSetUid) {
       const list = await call('list', 'events', () =>
         core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${daemonSetUid},type=Warning`, limit: PAGE_SIZE }, reading));

@@ -121,6 +121,8 @@ describe('loadConfig trims every value before it checks or uses it', () => {
     CRONJOB_NAME: 'puller',
     JOB_DEADLINE_SECONDS: '600',
     SCHEDULED_INTERVAL_HOURS: '5',
+    REFRESH_MODE: 'never',
+    PLAIN_HTTP_REGISTRIES: 'registry.lan:5000;mirror.local',
   };
 
   it('covers every variable the configuration knows', () => {
@@ -287,5 +289,19 @@ describe('configWarnings and waitBudgetSeconds: the rollout wait within the Job 
     assert.equal(warnings.length, 2);
     assert.match(warnings[0]!, /^CACHING_INTERVAL_HOURS=1 /);
     assert.match(warnings[1]!, /^ROLLOUT_TIMEOUT_SECONDS=900 .* after 450s\./);
+  });
+});
+
+describe('refresh settings', () => {
+  it('takes the refresh mode and the plain-HTTP registries', () => {
+    assert.equal(loadConfig({ IMAGES: 'a=nginx', REFRESH_MODE: ' never ' }).refreshMode, 'never');
+    assert.deepEqual(loadConfig({ IMAGES: 'a=nginx', PLAIN_HTTP_REGISTRIES: 'registry.lan:5000; mirror.local;' }).plainHttpRegistries, ['mirror.local', 'registry.lan:5000']);
+  });
+
+  it('names REFRESH_MODE and PLAIN_HTTP_REGISTRIES when their values are wrong', () => {
+    assert.throws(() => loadConfig({ IMAGES: 'a=nginx', REFRESH_MODE: 'hourly' }), (error: unknown) =>
+      error instanceof ConfigError && error.problems.some((problem) => problem.variable === 'REFRESH_MODE' && problem.problem === 'expected one of digest, restart, never'));
+    assert.throws(() => loadConfig({ IMAGES: 'a=nginx', PLAIN_HTTP_REGISTRIES: 'http://registry.lan' }), (error: unknown) =>
+      error instanceof ConfigError && error.problems.some((problem) => problem.variable === 'PLAIN_HTTP_REGISTRIES' && problem.problem.includes('"http://registry.lan" is not a registry host')));
   });
 });

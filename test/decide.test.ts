@@ -29,7 +29,7 @@ function asLive(desired: DaemonSet, refreshedAt = new Date(NOW.getTime() - 10 * 
 }
 
 function input(live: DaemonSet | undefined, overrides: Partial<DecisionInput> = {}): DecisionInput {
-  return { desired: desiredFor(), live, now: NOW, intervalHours: 1, hasMutableImages: true, owner: undefined, ...overrides };
+  return { desired: desiredFor(), live, now: NOW, intervalHours: 1, hasMutableImages: true, refreshMode: 'restart', owner: undefined, ...overrides };
 }
 
 describe('decide', () => {
@@ -157,6 +157,13 @@ describe('decide', () => {
     assert.deepEqual(due.action === 'update' ? due.changed : ['x'], []);
     assert.equal(due.action === 'update' && due.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
     assert.equal(decide(input(asLive(desiredFor(), new Date(NOW.getTime() - 20 * 60 * 1000)))).action, 'none');
+  });
+
+  it('restarts on a timer only in restart mode', () => {
+    const live = asLive(desiredFor(), new Date(NOW.getTime() - 48 * HOUR));
+    assert.equal(decide(input(live, { refreshMode: 'restart' })).action, 'update');
+    assert.equal(decide(input(live, { refreshMode: 'digest' })).action, 'none');
+    assert.equal(decide(input(live, { refreshMode: 'never' })).action, 'none');
   });
 
   it('never restarts digest-pinned images', () => {

@@ -169,6 +169,14 @@ describe('kube adapter', () => {
     assert.deepEqual([invalid.status, invalid.fields], [422, ['spec.template.spec.tolerations[0].effect', 'spec.template.spec.tolerations[0].key']]);
   });
 
+  it('reads a named Secret\'s type and data as stored, and 404 as absent', async () => {
+    server.routes = [(request) => (request.path === '/api/v1/namespaces/cache/secrets/pull'
+      ? { status: 200, body: { metadata: { name: 'pull' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': 'e30=' } } }
+      : undefined)];
+    assert.deepEqual(await cluster.readSecret('pull'), { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': 'e30=' } });
+    assert.equal(await cluster.readSecret('missing'), undefined);
+  });
+
   it('lists the Warning Events of one DaemonSet by UID', async () => {
     server.routes = [(request) => (request.path === '/api/v1/namespaces/cache/events'
       ? { status: 200, body: { metadata: {}, items: [{ metadata: { name: 'e1' }, involvedObject: {}, reason: 'FailedCreate', message: 'exceeded quota', count: 4 }] } }

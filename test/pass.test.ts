@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../src/cluster.ts';
-import type { Cluster, RequestCounts, WarningEvent } from '../src/cluster.ts';
+import type { Cluster, RequestCounts, SecretData, WarningEvent } from '../src/cluster.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DaemonSet, Pod } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
@@ -116,6 +116,11 @@ class MemoryCluster implements Cluster {
   readCronJobUid() {
     this.#count('GET');
     return Promise.resolve(this.cronJobUid);
+  }
+  secrets = new Map<string, SecretData>();
+  readSecret(name: string) {
+    this.#count('GET');
+    return Promise.resolve(structuredClone(this.secrets.get(name)));
   }
   listWarningEvents() {
     this.#count('GET');

@@ -65,7 +65,7 @@ async function ownerToAdd(ctx: PassContext, live: DaemonSet | undefined): Promis
 }
 
 async function decideWithServer(ctx: PassContext, desired: DaemonSet, live: DaemonSet | undefined): Promise<Decision> {
-  const facts = { now: ctx.now(), intervalHours: ctx.config.intervalHours, hasMutableImages: hasMutableImages(ctx.config) };
+  const facts = { now: ctx.now(), intervalHours: ctx.config.intervalHours, hasMutableImages: hasMutableImages(ctx.config), refreshMode: ctx.config.refreshMode };
   const decision = decide({ desired, live, ...facts, owner: await ownerToAdd(ctx, live) });
   if (decision.action !== 'update' || !decision.confirm || live === undefined) return decision;
   const preview = await ctx.retrying(() => validated(() => ctx.cluster.previewReplace(decision.body)));
