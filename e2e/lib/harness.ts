@@ -237,6 +237,8 @@ export type PassSummary = {
   updated?: number;
   requests?: number | { total?: number; byVerb?: Record<string, number> };
   error?: string;
+  /** Why the rollout is not healthy: one line per (image, reason), the largest group first. */
+  diagnosis?: string[];
   [key: string]: unknown;
 };
 
@@ -280,6 +282,11 @@ export async function waitFor<T>(
     }
     await sleep(opts.intervalMs ?? 250);
   }
+}
+
+/** `text` as a regular expression that matches only itself. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function sleep(ms: number): Promise<void> {
