@@ -15,7 +15,7 @@ import {
   writesIn,
   type ProcessResult,
 } from './lib/harness.ts';
-import { expectPass, getPuller, passEnv } from './lib/puller.ts';
+import { assertSawPassRead, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 const goodImages = 'alpha=quay.io/kip-e2e/alpha:1.0';
 const longName = 'a'.repeat(64);
@@ -73,6 +73,7 @@ function limited(n: number): <T>(job: () => Promise<T>) => Promise<T> {
 describe('invalid configuration', { timeout: 240_000 }, () => {
   let ns = '';
   let resourceVersion = '';
+  let goodPassStarted = new Date();
   let since = new Date();
   // The passes never reach the cluster, so they run a few at a time; the cluster-side checks
   // (no write, DaemonSet unchanged) then cover all of them together.
@@ -80,6 +81,7 @@ describe('invalid configuration', { timeout: 240_000 }, () => {
 
   before(async () => {
     ns = await createTestNamespace('kip-config');
+    goodPassStarted = new Date();
     expectPass(await runPass(passEnv(ns, { IMAGES: goodImages })), 0);
     resourceVersion = (await getPuller(ns)).metadata.resourceVersion;
     since = new Date();
@@ -109,6 +111,8 @@ describe('invalid configuration', { timeout: 240_000 }, () => {
     assert.equal((await getPuller(ns)).metadata.resourceVersion, resourceVersion, 'the DaemonSet is unchanged');
 
     if (!auditLogOrSkip(t)) return;
+    // The invalid passes make no request at all, so the good pass before them is the control.
+    assertSawPassRead(await auditRequests({ since: goodPassStarted, namespace: ns }), ns);
     const writes = writesIn(await auditRequests({ since }));
     assert.deepEqual(writes, [], `writes by the puller:\n${formatRequests(writes)}`);
   });

@@ -11,7 +11,7 @@ import {
   runPass,
   writesIn,
 } from './lib/harness.ts';
-import { daemonSetName, expectPass, getPuller, passEnv } from './lib/puller.ts';
+import { assertSawPassRead, daemonSetName, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 let ns = '';
 after(async () => {
@@ -59,7 +59,9 @@ describe('a same-name DaemonSet not managed by the puller', { timeout: 60_000 },
     assert.deepEqual(afterPass.metadata.labels, { app: 'someone-else' });
 
     if (!auditLogOrSkip(t)) return;
-    const writes = writesIn(await auditRequests({ since }));
+    const seen = await auditRequests({ since });
+    assertSawPassRead(seen, ns);
+    const writes = writesIn(seen);
     assert.deepEqual(writes, [], `writes by the puller:\n${formatRequests(writes)}`);
   });
 });

@@ -19,6 +19,7 @@ import {
 import {
   assertCaches,
   assertReadyOn,
+  assertSawPassRead,
   daemonSetName,
   digest,
   expectPass,
@@ -92,6 +93,7 @@ describe('a fresh restricted namespace', { timeout: 120_000 }, () => {
     assert.equal(inNamespace[0]?.verb, 'get', formatRequests(inNamespace));
     assert.equal(inNamespace[0]?.objectRef?.resource, 'daemonsets', formatRequests(inNamespace));
     const everything = await auditRequests({ since });
+    assertSawPassRead(everything, ns);
     assert.deepEqual(writesIn(everything), [], `writes by the puller:\n${formatRequests(everything)}`);
     assert.equal(requestTotal(summary), everything.length, 'the summary counts the same requests');
   });
