@@ -348,6 +348,75 @@ export async function waitForRollout(namespace: string, name = 'kubernetes-image
   );
 }
 
+/**
+ * A running `kubectl get pods --watch` on the puller's pods. It replays every change in the order
+ * the API server made them, so it sees the worst moment of a rollout, which polling could miss.
+ */
+export type PodWatch = {
+  /** Node → UID of the Ready pod there that is not being deleted, as of the latest event. */
+  readyByNode(): Map<string, string>;
+  /** The most of the watched nodes that were at once without such a pod, since the watch started. */
+  maxUnavailable(): number;
+  stop(): void;
+};
+
+/** Starts a PodWatch over `nodes`; resolves once it has seen a Ready pod on each of them. */
+export async function watchPullerPods(namespace: string, nodes: string[], daemonSet = 'kubernetes-image-puller'): Promise<PodWatch> {
+  // With --output-watch-events each row is a watch event: its type, and the pod under `.object`.
+  const columns = [
+    'EVENT:.type',
+    'UID:.object.metadata.uid',
+    'NODE:.object.spec.nodeName',
+    'READY:.object.status.conditions[?(@.type=="Ready")].status',
+    'DELETING:.object.metadata.deletionTimestamp',
+  ];
+  const child = spawn(
+    join(binDir(), 'kubectl'),
+    [
+      `--kubeconfig=${kubeconfigPath()}`, 'get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${daemonSet}`,
+      '--watch', '--output-watch-events', '--no-headers', '-o', `custom-columns=${columns.join(',')}`,
+    ],
+    { env: { ...process.env, PATH: toolPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const pods = new Map<string, { node: string; available: boolean }>();
+  let armed = false;
+  let worst = 0;
+  let pending = '';
+  let stderr = '';
+  const readyByNode = (): Map<string, string> => {
+    const byNode = new Map<string, string>();
+    for (const [uid, pod] of pods) if (pod.available) byNode.set(pod.node, uid);
+    return byNode;
+  };
+  const onEvent = (line: string): void => {
+    const [event, uid, node, ready, deleting] = line.trim().split(/\s+/);
+    if (uid === undefined || node === undefined) return;
+    if (event === 'DELETED') pods.delete(uid);
+    else pods.set(uid, { node, available: ready === 'True' && deleting === '<none>' });
+    const unavailable = nodes.filter((n) => !readyByNode().has(n)).length;
+    // The initial listing arrives one pod at a time: count only from the moment every node is covered.
+    if (unavailable === 0) armed = true;
+    if (armed) worst = Math.max(worst, unavailable);
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onEvent(line);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const watch: PodWatch = { readyByNode, maxUnavailable: () => worst, stop: () => child.kill() };
+  try {
+    await waitFor(`the pod watch in ${namespace} to list a Ready pod on every node`, () => {
+      if (child.exitCode !== null) throw new Error(`kubectl get pods --watch exited ${child.exitCode}: ${stderr.trim()}`);
+      return Promise.resolve(armed);
+    }, { timeoutMs: 20_000 });
+  } catch (err) {
+    watch.stop();
+    throw err;
+  }
+  return watch;
+}
+
 // --- nodes ---------------------------------------------------------------------------------------
 
 export async function labelNode(node: string, labels: Record<string, string | null>): Promise<void> {
