@@ -4,18 +4,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  auditLogOrSkip,
   auditRequests,
   createTestNamespace,
   deleteNamespace,
   explain,
   formatRequests,
-  hasAuditLog,
   runPass,
   summaryOf,
   writesIn,
   type ProcessResult,
 } from './lib/harness.ts';
-import { expectPass, getPuller, passEnv } from './lib/puller.ts';
+import { assertSawPassRead, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 const goodImages = 'alpha=quay.io/kip-e2e/alpha:1.0';
 const longName = 'a'.repeat(64);
@@ -73,6 +73,7 @@ function limited(n: number): <T>(job: () => Promise<T>) => Promise<T> {
 describe('invalid configuration', { timeout: 240_000 }, () => {
   let ns = '';
   let resourceVersion = '';
+  let goodPassStarted = new Date();
   let since = new Date();
   // The passes never reach the cluster, so they run a few at a time; the cluster-side checks
   // (no write, DaemonSet unchanged) then cover all of them together.
@@ -80,6 +81,7 @@ describe('invalid configuration', { timeout: 240_000 }, () => {
 
   before(async () => {
     ns = await createTestNamespace('kip-config');
+    goodPassStarted = new Date();
     expectPass(await runPass(passEnv(ns, { IMAGES: goodImages })), 0);
     resourceVersion = (await getPuller(ns)).metadata.resourceVersion;
     since = new Date();
@@ -104,12 +106,14 @@ describe('invalid configuration', { timeout: 240_000 }, () => {
     });
   }
 
-  test('none of them wrote to the cluster or changed the DaemonSet', async () => {
+  test('none of them wrote to the cluster or changed the DaemonSet', async (t) => {
     await Promise.all(outcomes.values());
     assert.equal((await getPuller(ns)).metadata.resourceVersion, resourceVersion, 'the DaemonSet is unchanged');
-    if (hasAuditLog()) {
-      const writes = writesIn(await auditRequests({ since }));
-      assert.deepEqual(writes, [], `writes by the puller:\n${formatRequests(writes)}`);
-    }
+
+    if (!auditLogOrSkip(t)) return;
+    // The invalid passes make no request at all, so the good pass before them is the control.
+    assertSawPassRead(await auditRequests({ since: goodPassStarted, namespace: ns }), ns);
+    const writes = writesIn(await auditRequests({ since }));
+    assert.deepEqual(writes, [], `writes by the puller:\n${formatRequests(writes)}`);
   });
 });

@@ -3,7 +3,7 @@
 // its deadline with exit 3 and say which image and how many nodes, leaving the DaemonSet in place.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, explain, nodeNames, pullerPods, runPass, waitFor } from './lib/harness.ts';
+import { createTestNamespace, deleteNamespace, escapeRegExp, explain, nodeNames, pullerPods, runPass, waitFor } from './lib/harness.ts';
 import { assertCaches, assertReadyOn, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 const namespaces: string[] = [];
@@ -28,12 +28,12 @@ describe('an image that cannot be pulled', { timeout: 120_000 }, () => {
 
     const summary = expectPass(result, 3);
     assert.ok(seconds < timeoutSeconds + 15, `took ${seconds}s for a ${timeoutSeconds}s deadline`);
-    // Somewhere in the summary one statement names the image and on how many nodes it failed.
-    const statements = JSON.stringify(summary).split('","');
-    assert.ok(
-      statements.some((s) => s.includes(broken) && new RegExp(`\\b${nodes.length}\\b`).test(s.replace(broken, ''))),
-      `the summary names ${broken} and ${nodes.length} nodes\n${explain(result)}`,
-    );
+    // The first diagnosis line is the actionable cause: the image, why, and on how many nodes.
+    const [first] = summary.diagnosis ?? [];
+    const onNodes = `on ${nodes.length} node${nodes.length === 1 ? '' : 's'}`;
+    const example = `e\\.g\\. (${nodes.map(escapeRegExp).join('|')})`;
+    const expected = new RegExp(`^${escapeRegExp(broken)}: ImagePullBackOff ${onNodes}, ${example}( \\(.*\\))?$`);
+    assert.match(first ?? '(no diagnosis)', expected, `the first diagnosis line\n${explain(result)}`);
     assert.equal(summary.desired, nodes.length, 'desired = node count');
     assert.equal(summary.ready, 0, 'ready');
 

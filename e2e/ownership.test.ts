@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import {
   apply,
+  auditLogOrSkip,
   auditRequests,
   createTestNamespace,
   deleteNamespace,
   formatRequests,
-  hasAuditLog,
   runPass,
   writesIn,
 } from './lib/harness.ts';
-import { daemonSetName, expectPass, getPuller, passEnv } from './lib/puller.ts';
+import { assertSawPassRead, daemonSetName, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 let ns = '';
 after(async () => {
@@ -44,7 +44,7 @@ function foreignDaemonSet(namespace: string): object {
 }
 
 describe('a same-name DaemonSet not managed by the puller', { timeout: 60_000 }, () => {
-  test('is refused with exit 4 and left untouched', async () => {
+  test('is refused with exit 4 and left untouched', async (t) => {
     ns = await createTestNamespace('kip-foreign');
     await apply([foreignDaemonSet(ns)]);
     const before = await getPuller(ns);
@@ -57,9 +57,11 @@ describe('a same-name DaemonSet not managed by the puller', { timeout: 60_000 },
     assert.equal(afterPass.metadata.uid, before.metadata.uid, 'same object');
     assert.equal(afterPass.metadata.resourceVersion, before.metadata.resourceVersion, 'resourceVersion');
     assert.deepEqual(afterPass.metadata.labels, { app: 'someone-else' });
-    if (hasAuditLog()) {
-      const writes = writesIn(await auditRequests({ since }));
-      assert.deepEqual(writes, [], `writes by the puller:\n${formatRequests(writes)}`);
-    }
+
+    if (!auditLogOrSkip(t)) return;
+    const seen = await auditRequests({ since });
+    assertSawPassRead(seen, ns);
+    const writes = writesIn(seen);
+    assert.deepEqual(writes, [], `writes by the puller:\n${formatRequests(writes)}`);
   });
 });

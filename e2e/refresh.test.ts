@@ -3,7 +3,18 @@
 // waiting an hour, the tests move the annotation back in time.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, kubectlOk, nodeNames, pullerPods, runPass, waitForRollout } from './lib/harness.ts';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  createTestNamespace,
+  deleteNamespace,
+  kubectlOk,
+  nodeNames,
+  pullerPods,
+  runPass,
+  waitFor,
+  waitForRollout,
+  watchPullerPods,
+} from './lib/harness.ts';
 import { assertReadyOn, daemonSetName, digest, expectPass, getPuller, passEnv, refreshedAtAnnotation } from './lib/puller.ts';
 
 const namespaces: string[] = [];
@@ -16,6 +27,8 @@ const hoursAgo = (hours: number): string => new Date(Date.now() - hours * 3600_0
 
 /** Moves the template's refreshed-at back, then waits for the rollout that edit itself causes. */
 async function backdateRefresh(namespace: string, hours: number): Promise<void> {
+  const stamp = (await getPuller(namespace)).spec.template.metadata.annotations?.[refreshedAtAnnotation];
+  assert.ok(stamp !== undefined, `the pass stamped the template with ${refreshedAtAnnotation}`);
   const patch = { spec: { template: { metadata: { annotations: { [refreshedAtAnnotation]: hoursAgo(hours) } } } } };
   await kubectlOk(['patch', 'daemonset', daemonSetName, '-n', namespace, '--type=merge', '-p', JSON.stringify(patch)]);
   await waitForRollout(namespace);
@@ -27,7 +40,9 @@ async function podUids(namespace: string): Promise<string[]> {
 
 describe('tag-referenced images', { timeout: 120_000 }, () => {
   const images = 'alpha=quay.io/kip-e2e/alpha:1.0;beta=quay.io/kip-e2e/beta:latest';
-  const env = (ns: string): Record<string, string> => passEnv(ns, { IMAGES: images, CACHING_INTERVAL_HOURS: '1' });
+  const maxUnavailable = 1;
+  const env = (ns: string): Record<string, string> =>
+    passEnv(ns, { IMAGES: images, CACHING_INTERVAL_HOURS: '1', MAX_UNAVAILABLE: String(maxUnavailable) });
   let ns = '';
 
   test('the first pass stamps refreshed-at; a pass within the interval does not restart', async () => {
@@ -46,21 +61,33 @@ describe('tag-referenced images', { timeout: 120_000 }, () => {
     assert.deepEqual(await podUids(ns), uids, 'no pod was replaced');
   });
 
-  test('once the interval has elapsed the next pass restarts every pod, rolling', async () => {
+  test('once the interval has elapsed the next pass restarts every pod, rolling', async (t) => {
     const nodes = await nodeNames();
     await backdateRefresh(ns, 2);
     const oldUids = new Set(await podUids(ns));
+    const watch = await watchPullerPods(ns, nodes);
+    t.after(() => watch.stop());
     const passStarted = Date.now();
 
     const summary = expectPass(await runPass(env(ns)), 0);
     assert.equal(summary.action, 'restarted');
-    const ds = await getPuller(ns);
-    assert.equal(ds.spec.updateStrategy?.type, 'RollingUpdate', 'restarted by a rolling update');
-    const stamp = ds.spec.template.metadata.annotations?.[refreshedAtAnnotation] ?? '';
+    const stamp = (await getPuller(ns)).spec.template.metadata.annotations?.[refreshedAtAnnotation] ?? '';
     assert.ok(Date.parse(stamp) >= passStarted - 2000, `refreshed-at moved forward to ${stamp}`);
     await assertReadyOn(ns, nodes, images);
-    const replaced = (await podUids(ns)).filter((uid) => !oldUids.has(uid));
-    assert.equal(replaced.length, nodes.length, 'every pod is new');
+    const uids = await podUids(ns);
+    assert.deepEqual(uids.filter((uid) => oldUids.has(uid)), [], 'no pod from before the pass is left');
+    assert.equal(uids.length, nodes.length, 'one new pod per node');
+
+    // Rolling: the watch must have followed the whole restart, and never seen more nodes at once
+    // without a Ready pod than MAX_UNAVAILABLE allows.
+    await waitFor('the pod watch to see the new Ready pod on every node', () => {
+      return Promise.resolve(isDeepStrictEqual([...watch.readyByNode().values()].sort(), uids));
+    }, { timeoutMs: 10_000 });
+    watch.stop();
+    assert.ok(
+      watch.maxUnavailable() <= maxUnavailable,
+      `at most ${maxUnavailable} node(s) at once without a Ready pod (MAX_UNAVAILABLE); the watch saw ${watch.maxUnavailable()}`,
+    );
 
     // The fresh stamp holds off the next restart.
     assert.equal(expectPass(await runPass(env(ns)), 0).action, 'unchanged');
@@ -75,9 +102,7 @@ describe('digest-pinned images only', { timeout: 120_000 }, () => {
     const ns = await createTestNamespace('kip-digests');
     namespaces.push(ns);
     expectPass(await runPass(env(ns)), 0);
-    if ((await getPuller(ns)).spec.template.metadata.annotations?.[refreshedAtAnnotation] !== undefined) {
-      await backdateRefresh(ns, 48);
-    }
+    await backdateRefresh(ns, 48);
     const before = await getPuller(ns);
     const uids = await podUids(ns);
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export type ProcessResult = { code: number; stdout: string; stderr: string };
@@ -237,6 +238,8 @@ export type PassSummary = {
   updated?: number;
   requests?: number | { total?: number; byVerb?: Record<string, number> };
   error?: string;
+  /** Why the rollout is not healthy: one line per (image, reason), the largest group first. */
+  diagnosis?: string[];
   [key: string]: unknown;
 };
 
@@ -280,6 +283,11 @@ export async function waitFor<T>(
     }
     await sleep(opts.intervalMs ?? 250);
   }
+}
+
+/** `text` as a regular expression that matches only itself. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -338,6 +346,75 @@ export async function waitForRollout(namespace: string, name = 'kubernetes-image
     },
     { timeoutMs },
   );
+}
+
+/**
+ * A running `kubectl get pods --watch` on the puller's pods. It replays every change in the order
+ * the API server made them, so it sees the worst moment of a rollout, which polling could miss.
+ */
+export type PodWatch = {
+  /** Node → UID of the Ready pod there that is not being deleted, as of the latest event. */
+  readyByNode(): Map<string, string>;
+  /** The most of the watched nodes that were at once without such a pod, since the watch started. */
+  maxUnavailable(): number;
+  stop(): void;
+};
+
+/** Starts a PodWatch over `nodes`; resolves once it has seen a Ready pod on each of them. */
+export async function watchPullerPods(namespace: string, nodes: string[], daemonSet = 'kubernetes-image-puller'): Promise<PodWatch> {
+  // With --output-watch-events each row is a watch event: its type, and the pod under `.object`.
+  const columns = [
+    'EVENT:.type',
+    'UID:.object.metadata.uid',
+    'NODE:.object.spec.nodeName',
+    'READY:.object.status.conditions[?(@.type=="Ready")].status',
+    'DELETING:.object.metadata.deletionTimestamp',
+  ];
+  const child = spawn(
+    join(binDir(), 'kubectl'),
+    [
+      `--kubeconfig=${kubeconfigPath()}`, 'get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${daemonSet}`,
+      '--watch', '--output-watch-events', '--no-headers', '-o', `custom-columns=${columns.join(',')}`,
+    ],
+    { env: { ...process.env, PATH: toolPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const pods = new Map<string, { node: string; available: boolean }>();
+  let armed = false;
+  let worst = 0;
+  let pending = '';
+  let stderr = '';
+  const readyByNode = (): Map<string, string> => {
+    const byNode = new Map<string, string>();
+    for (const [uid, pod] of pods) if (pod.available) byNode.set(pod.node, uid);
+    return byNode;
+  };
+  const onEvent = (line: string): void => {
+    const [event, uid, node, ready, deleting] = line.trim().split(/\s+/);
+    if (uid === undefined || node === undefined) return;
+    if (event === 'DELETED') pods.delete(uid);
+    else pods.set(uid, { node, available: ready === 'True' && deleting === '<none>' });
+    const unavailable = nodes.filter((n) => !readyByNode().has(n)).length;
+    // The initial listing arrives one pod at a time: count only from the moment every node is covered.
+    if (unavailable === 0) armed = true;
+    if (armed) worst = Math.max(worst, unavailable);
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onEvent(line);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const watch: PodWatch = { readyByNode, maxUnavailable: () => worst, stop: () => child.kill() };
+  try {
+    await waitFor(`the pod watch in ${namespace} to list a Ready pod on every node`, () => {
+      if (child.exitCode !== null) throw new Error(`kubectl get pods --watch exited ${child.exitCode}: ${stderr.trim()}`);
+      return Promise.resolve(armed);
+    }, { timeoutMs: 20_000 });
+  } catch (err) {
+    watch.stop();
+    throw err;
+  }
+  return watch;
 }
 
 // --- nodes ---------------------------------------------------------------------------------------
@@ -405,6 +482,25 @@ export function hasAuditLog(): boolean {
   const clusterDir = dirname(dirname(auditLogPath()));
   const server = serverOf(kubeconfigPath());
   return existsSync(auditLogPath()) && server !== undefined && server === serverOf(join(clusterDir, 'kubeconfig.yaml'));
+}
+
+/** Whether this run is CI (the CI variable is set): there a check that cannot run fails instead of skipping. */
+export function inCi(): boolean {
+  const ci = process.env.CI ?? '';
+  return ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+/**
+ * Whether the test can make its audit-log checks. Without the log they would prove nothing, so
+ * under CI the test fails; elsewhere it is skipped with a warning. The caller returns on false.
+ */
+export function auditLogOrSkip(t: TestContext): boolean {
+  if (hasAuditLog()) return true;
+  const why = `no audit log to check: ${auditLogPath()} is missing or ${kubeconfigPath()} is not kwok cluster "${clusterName()}"`;
+  if (inCi()) throw new Error(`${why}; CI is set, so the audit checks must run`);
+  console.warn(`[kip-e2e] WARNING: skipping "${t.name}": ${why}`);
+  t.skip(why);
+  return false;
 }
 
 // Byte offsets of the audit log and when they were read. An event received after `readAt` is

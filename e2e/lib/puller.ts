@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import {
   explain,
+  formatRequests,
   getJson,
+  pullerUserAgent,
   readyPodsByNode,
   summaryOf,
+  type AuditEvent,
   type DaemonSet,
   type PassSummary,
   type ProcessResult,
@@ -87,4 +90,15 @@ export async function assertReadyOn(namespace: string, nodes: string[], images?:
       `images of the pod on ${node}`,
     );
   }
+}
+
+/**
+ * The pass's own GET of its DaemonSet is among `events`. A "no writes" check needs this positive
+ * control: if the audit filter (by User-Agent) matched nothing at all, it would find no write either.
+ */
+export function assertSawPassRead(events: AuditEvent[], namespace: string, name = daemonSetName): void {
+  const read = events.some(
+    (e) => e.verb === 'get' && e.objectRef?.resource === 'daemonsets' && e.objectRef.namespace === namespace && e.objectRef.name === name,
+  );
+  assert.ok(read, `no GET of DaemonSet ${namespace}/${name} with User-Agent ${pullerUserAgent}… in the audit log; it found:\n${formatRequests(events)}`);
 }

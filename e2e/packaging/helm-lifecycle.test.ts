@@ -68,7 +68,8 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
 
   test('2b. the ServiceAccount may do exactly what the pass needs, in its own namespace only', async () => {
     assert.ok(saKubeconfig, 'runs after test 2');
-    const cases: Array<[verb: string, resource: string, namespace: string, allowed: boolean]> = [
+    const clusterWide = undefined;
+    const cases: Array<[verb: string, resource: string, namespace: string | undefined, allowed: boolean]> = [
       ['get', 'daemonsets.apps', ns, true],
       ['create', 'daemonsets.apps', ns, true],
       ['update', 'daemonsets.apps', ns, true],
@@ -89,12 +90,14 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
       ['list', 'events', 'default', false],
       ['watch', 'events', ns, false],
       ['get', 'events', ns, false],
-      ['list', 'nodes', '', false],
+      ['get', 'daemonsets.apps', clusterWide, false],
+      ['list', 'nodes', clusterWide, false],
     ];
     const wrong: string[] = [];
     for (const [verb, resource, namespace, allowed] of cases) {
-      const answer = await canI(saKubeconfig, verb, resource, namespace || 'default');
-      if (answer !== allowed) wrong.push(`${verb} ${resource} in ${namespace || '(cluster)'}: ${answer ? 'yes' : 'no'}, expected ${allowed ? 'yes' : 'no'}`);
+      const answer = await canI(saKubeconfig, verb, resource, namespace);
+      const where = namespace === undefined ? 'cluster-wide' : `in ${namespace}`;
+      if (answer !== allowed) wrong.push(`${verb} ${resource} ${where}: ${answer ? 'yes' : 'no'}, expected ${allowed ? 'yes' : 'no'}`);
     }
     assert.deepEqual(wrong, []);
   });

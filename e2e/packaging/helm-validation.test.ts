@@ -29,6 +29,7 @@ describe('helm install with a bad value', { timeout: 120_000 }, () => {
       assert.deepEqual(await listJson('configmaps', { namespace: ns, selector: 'app.kubernetes.io/instance=kip-bad' }), []);
       assert.deepEqual(await listJson('cronjobs', { namespace: ns }), []);
       const releases = await helmLive(['list', '-n', ns, '-a', '-q']);
+      assert.equal(releases.code, 0, `helm list ${explain(releases)}`);
       assert.equal(releases.stdout.trim(), '', 'no release record was left behind');
     });
   }

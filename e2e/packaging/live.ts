@@ -54,9 +54,13 @@ export async function tokenKubeconfig(namespace: string, serviceAccount: string)
   return path;
 }
 
-/** `kubectl auth can-i` as whoever `kubeconfig` authenticates: true for "yes". */
-export async function canI(kubeconfig: string, verb: string, resource: string, namespace: string): Promise<boolean> {
-  const res = await kubectl(['auth', 'can-i', verb, resource, '-n', namespace], { kubeconfig });
+/**
+ * `kubectl auth can-i` as whoever `kubeconfig` authenticates: true for "yes". With no namespace the
+ * question is cluster-wide (--all-namespaces), which is also how a cluster-scoped resource is asked.
+ */
+export async function canI(kubeconfig: string, verb: string, resource: string, namespace: string | undefined): Promise<boolean> {
+  const scope = namespace === undefined ? ['--all-namespaces'] : ['-n', namespace];
+  const res = await kubectl(['auth', 'can-i', verb, resource, ...scope], { kubeconfig });
   const answer = res.stdout.trim();
   if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl auth can-i ${verb} ${resource}: ${res.stderr}`);
   return answer === 'yes';
