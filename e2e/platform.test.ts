@@ -180,7 +180,7 @@ describe('a ResourceQuota that forbids the pods', { timeout: 120_000 }, () => {
   test('exit 3, and the diagnosis names the quota', async () => {
     const result = await runPass(passEnv(ns, { IMAGES: images, ROLLOUT_TIMEOUT_SECONDS: '8' }));
     const summary = expectPass(result, 3);
-    const diagnosis = (summary.diagnosis as string[] | undefined) ?? [];
+    const diagnosis = (summary.diagnosis) ?? [];
     assert.ok(diagnosis.some((line) => line.startsWith('FailedCreate (') && line.includes('exceeded quota: kip-no-pods')), explain(result));
   });
 });
