@@ -151,7 +151,8 @@ export function summarize(groups: DiagnosisGroup[], rollout: Rollout, controller
   });
   if (groups.length > MAX_DIAGNOSIS_LINES) {
     const rest = groups.slice(MAX_DIAGNOSIS_LINES).reduce((sum, group) => sum + group.nodes, 0);
-    lines.push(`and ${String(groups.length - MAX_DIAGNOSIS_LINES)} more image/reason groups on ${String(rest)} nodes`);
+    const more = groups.length - MAX_DIAGNOSIS_LINES;
+    lines.push(`and ${String(more)} more image/reason group${more === 1 ? '' : 's'} on ${String(rest)} node${rest === 1 ? '' : 's'}`);
   }
   lines.push(...controllerLines);
   const explained = groups.reduce((sum, group) => sum + group.nodes, 0);

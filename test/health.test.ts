@@ -104,6 +104,13 @@ describe('diagnosis', () => {
 describe('summarize', () => {
   const group = (image: string, reason: string, nodes: number) => ({ image, reason, nodes, exampleNode: 'n1', message: undefined });
 
+  it('counts the groups past the cap in singular and plural', () => {
+    const rollout = { complete: false, observed: true, desired: 20, updated: 0, ready: 0, available: 0 };
+    const groups = (lastNodes: number) => [...Array.from({ length: MAX_DIAGNOSIS_LINES }, (_, i) => group(`i${String(i)}`, 'ErrImagePull', 2)), group('last', 'ErrImagePull', lastNodes)];
+    assert.equal(summarize(groups(1), rollout)[MAX_DIAGNOSIS_LINES], 'and 1 more image/reason group on 1 node');
+    assert.equal(summarize(groups(2), rollout)[MAX_DIAGNOSIS_LINES], 'and 1 more image/reason group on 2 nodes');
+  });
+
   it('accounts for nodes that have no pod to blame alongside the groups', () => {
     const lines = summarize([group('quay.io/b:1', 'ImagePullBackOff', 428), group('quay.io/c:1', 'ErrImagePull', 135)], rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 1000, numberAvailable: 0 })));
     assert.equal(lines.length, 3);
