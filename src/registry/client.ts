@@ -10,8 +10,9 @@ import { findChallenge, parseChallenges } from './challenge.ts';
 import type { Challenge } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';
 import { mayReceiveCredentials, registryOrigin } from './endpoint.ts';
+import { LookupFailure, describeNetworkFailure, registryErrorDetail } from './failure.ts';
 import { parseRateLimit } from './lookup.ts';
-import type { DigestLookup, LookupProblem, LookupProblemReason, RateLimit } from './lookup.ts';
+import type { DigestLookup, LookupProblem, RateLimit } from './lookup.ts';
 import { DOCKER_HUB_DOMAIN, describeReference, normalizeReference } from './reference.ts';
 import type { TaggedReference } from './reference.ts';
 
@@ -31,14 +32,6 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Tokens and error documents: enough for any JWT, not enough to exhaust memory. */
 const MAX_SMALL_BODY_BYTES = 1024 * 1024;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
-]);
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
-const TLS_CODE = /^(CERT_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_SSL_(?!WRONG_VERSION))/;
-const NOT_TLS_CODE = /^(EPROTO|ERR_SSL_WRONG_VERSION_NUMBER)$/;
 
 /** Candidate credentials for a canonical image name (docker.io/library/nginx), in the order to try them. */
 export type CredentialsFor = (name: string) => readonly RegistryCredential[];
@@ -74,18 +67,6 @@ export interface RegistryClient {
   requests(): RegistryRequestCounts;
 }
 
-/** Ends one image's lookup with a problem; caught where the lookup is turned into a DigestLookup. */
-class LookupFailure extends Error {
-  readonly reason: LookupProblemReason;
-  readonly rateLimit: RateLimit | undefined;
-  constructor(reason: LookupProblemReason, message: string, rateLimit?: RateLimit) {
-    super(message);
-    this.name = 'LookupFailure';
-    this.reason = reason;
-    this.rateLimit = rateLimit;
-  }
-}
-
 interface Exchange {
   status: number;
   headers: Headers;
@@ -96,28 +77,6 @@ interface Outcome {
   digest?: string;
   problem?: LookupProblem;
   rateLimit?: RateLimit;
-}
-
-function errorChain(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let current = error; current !== undefined && current !== null && chain.length < 6; current = (current as { cause?: unknown }).cause) chain.push(current);
-  return chain;
-}
-
-function describeNetworkFailure(error: unknown, host: string, timeoutMs: number, interrupted: boolean): LookupFailure {
-  const chain = errorChain(error);
-  const names = chain.map((link) => (link as { name?: unknown }).name);
-  if (names.includes('TimeoutError')) return new LookupFailure('timeout', `${host} did not answer within ${String(timeoutMs)} ms`);
-  if (interrupted || names.includes('AbortError')) return new LookupFailure('error', `the request to ${host} was cancelled: the pass was interrupted`);
-  const code = chain.map((link) => (link as { code?: unknown }).code).find((value): value is string => typeof value === 'string');
-  const detail = chain.map((link) => (link instanceof Error ? link.message.split('\n')[0] : undefined)).filter((text) => text !== undefined).at(-1) ?? String(error);
-  if (code !== undefined && DNS_CODES.has(code)) return new LookupFailure('unreachable', `cannot resolve ${host} (${code}): check the registry's name and the cluster's DNS`);
-  if (code !== undefined && UNREACHABLE_CODES.has(code)) return new LookupFailure('unreachable', `cannot reach ${host} (${code})`);
-  if (code !== undefined && NOT_TLS_CODE.test(code)) {
-    return new LookupFailure('error', `${host} did not answer in TLS (${code}); if it serves plain HTTP, list it among the plain-HTTP registries`);
-  }
-  if (code !== undefined && TLS_CODE.test(code)) return new LookupFailure('error', `the TLS certificate of ${host} was not accepted (${code}: ${detail})`);
-  return new LookupFailure('error', `cannot talk to ${host} (${code === undefined ? detail : `${code}: ${detail}`})`);
 }
 
 /** Up to `limit` bytes of the body; past it, the rest is dropped (truncate) or the lookup fails. */
@@ -162,18 +121,6 @@ function basic(credential: RegistryCredential): string {
 
 function isAnonymous(credential: RegistryCredential): boolean {
   return credential.username === '' && credential.password === '';
-}
-
-/** The "errors" document a registry or token service may answer with: its first message. */
-function registryErrorDetail(body: Buffer | undefined): string {
-  if (body === undefined || body.length === 0) return '';
-  try {
-    const document = JSON.parse(body.toString('utf8')) as { errors?: { message?: unknown }[]; details?: unknown; error?: unknown };
-    const message = document.errors?.[0]?.message ?? document.details ?? document.error;
-    return typeof message === 'string' && message !== '' ? `: "${message.slice(0, 200)}"` : '';
-  } catch {
-    return '';
-  }
 }
 
 function digestHeader(headers: Headers): string | undefined {
