@@ -265,7 +265,7 @@ describe('registry client', () => {
       const lookups = await client({ deadline: () => started + 1000 }).resolve([`${host}/hung:v1`, `${host}/app:v1`]);
       const took = Date.now() - started;
       assert.equal(lookups[0]?.problem?.reason, 'timeout');
-      assert.match(lookups[0]?.problem?.message ?? '', new RegExp(`^${host} did not answer within \\d+ ms$`));
+      assert.match(lookups[0]?.problem?.message ?? '', new RegExp(`^${host} did not answer within \\d+ ms \\(asked for the manifest of hung:v1\\); the next pass asks again$`));
       assert.equal(lookups[1]?.digest, single.digest);
       assert.ok(took >= 900 && took < 2500, `took ${String(took)} ms`);
     });
@@ -274,13 +274,13 @@ describe('registry client', () => {
       server.routes = [() => ({ status: 200, hang: true })];
       const started = Date.now();
       const [lookup] = await client({ requestTimeoutMs: 300 }).resolve([`${host}/app:v1`]);
-      assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} did not answer within 300 ms` });
+      assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} did not answer within 300 ms (asked for the manifest of app:v1); the next pass asks again` });
       assert.ok(Date.now() - started < 2000);
     });
 
     it('sends nothing once the deadline has passed', async () => {
       const [lookup] = await client({ deadline: () => Date.now() - 1 }).resolve([`${host}/app:v1`]);
-      assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} was not asked: the pass's deadline came first` });
+      assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} was not asked for the manifest of app:v1: the pass's deadline came first` });
       assert.equal(server.requests.length, 0);
     });
 
@@ -291,7 +291,7 @@ describe('registry client', () => {
       const started = Date.now();
       const [lookup] = await client({ signal: interrupt.signal }).resolve([`${host}/app:v1`]);
       assert.ok(Date.now() - started < 2000);
-      assert.deepEqual(lookup?.problem, { reason: 'error', message: `the request to ${host} was cancelled: the pass was interrupted` });
+      assert.deepEqual(lookup?.problem, { reason: 'error', message: `the request to ${host} was cancelled (asked for the manifest of app:v1): the pass was interrupted` });
     });
 
     it('keeps at most the configured number of requests in flight', async () => {
@@ -321,6 +321,6 @@ describe('registry client without a registry', () => {
     const host = await server.start();
     await server.stop();
     const [lookup] = await createRegistryClient({ version: '1' }).resolve([`${host}/app:v1`]);
-    assert.deepEqual(lookup?.problem, { reason: 'unreachable', message: `cannot reach ${host} (ECONNREFUSED)` });
+    assert.deepEqual(lookup?.problem, { reason: 'unreachable', message: `cannot reach ${host} (ECONNREFUSED) (asked for the manifest of app:v1): check that the registry is up and that this pod's network may reach it` });
   });
 });

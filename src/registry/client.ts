@@ -135,7 +135,8 @@ function isSuccess(status: number): boolean {
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
   const plainHttpRegistries = options.plainHttpRegistries ?? [];
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const limit = createLimiter(Math.max(1, options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS));
+  const concurrency = Math.floor(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS);
+  const limit = createLimiter(Number.isFinite(concurrency) && concurrency >= 1 ? concurrency : DEFAULT_MAX_CONCURRENT_REQUESTS);
   const userAgent = `${PROGRAM_NAME}/${options.version}`;
   const counts: RegistryRequestCounts = { total: 0, byHost: {} };
   /** One token per (realm, service, scope, credential) per client: the pass asks once. */
@@ -144,11 +145,11 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const working = new Map<string, string>();
 
   /** The time this request may take, or the reason it must not be sent at all. */
-  function requestBudget(host: string): { signal: AbortSignal; timeoutMs: number } {
-    if (options.signal?.aborted === true) throw new LookupFailure('error', `${host} was not asked: the pass was interrupted`);
+  function requestBudget(host: string, what: string): { signal: AbortSignal; timeoutMs: number } {
+    if (options.signal?.aborted === true) throw new LookupFailure('error', `${host} was not asked for ${what}: the pass was interrupted`);
     const untilDeadline = options.deadline === undefined ? Infinity : options.deadline() - Date.now();
     const timeoutMs = Math.min(requestTimeoutMs, untilDeadline);
-    if (timeoutMs <= 0) throw new LookupFailure('timeout', `${host} was not asked: the pass's deadline came first`);
+    if (timeoutMs <= 0) throw new LookupFailure('timeout', `${host} was not asked for ${what}: the pass's deadline came first`);
     const timeout = AbortSignal.timeout(timeoutMs);
     return { signal: options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]), timeoutMs };
   }
@@ -156,7 +157,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   /** One HTTP exchange within a concurrency slot; the body is read for GETs (up to a bound). */
   function send(url: URL, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBody: number, what: string): Promise<Exchange> {
     return limit(async () => {
-      const { signal, timeoutMs } = requestBudget(url.host);
+      const { signal, timeoutMs } = requestBudget(url.host, what);
       counts.total += 1;
       const byMethod = (counts.byHost[url.host] ??= {});
       byMethod[method] = (byMethod[method] ?? 0) + 1;
@@ -167,7 +168,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         return { status: response.status, headers: response.headers, body };
       } catch (error) {
         if (error instanceof LookupFailure) throw error;
-        throw describeNetworkFailure(error, url.host, timeoutMs, options.signal?.aborted === true);
+        throw describeNetworkFailure(error, { host: url.host, what, timeoutMs, interrupted: options.signal?.aborted === true });
       }
     });
   }
@@ -192,7 +193,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const url = new URL(realm);
     if (service !== undefined) url.searchParams.set('service', service);
     url.searchParams.set('scope', scope);
-    const exchange = await send(url, 'GET', credential === undefined ? {} : { authorization: basic(credential) }, MAX_SMALL_BODY_BYTES, `the token from ${realm.host}`);
+    const exchange = await send(url, 'GET', credential === undefined ? {} : { authorization: basic(credential) }, MAX_SMALL_BODY_BYTES, `a token for ${scope}`);
     if (exchange.status === 401 || exchange.status === 403) return undefined;
     const tokenService = `the token service ${realm.origin}${realm.pathname}`;
     if (exchange.status === 429) throw new LookupFailure('rate-limited', `${tokenService} is limiting requests (HTTP 429); the next pass tries again`, parseRateLimit(exchange.headers));
@@ -297,16 +298,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const rateLimit = parseRateLimit(exchange.headers);
     if (status === 401) {
       if (auth.withheldFrom() !== undefined) {
-        return new LookupFailure('unauthorized', `${registry} refused anonymous access to ${image} (HTTP 401)${detail}; its token service ${String(auth.withheldFrom())} is neither HTTPS nor the registry itself, so the pull secret's credentials were not sent to it`);
+        return new LookupFailure('unauthorized', `${registry} refused anonymous access to ${image} (HTTP 401)${detail}; its token service ${String(auth.withheldFrom())} is neither HTTPS nor the registry itself, so the pull secret's credentials were not sent to it`, rateLimit);
       }
       if (!auth.hadCredentials()) {
         const hub = reference.domain === DOCKER_HUB_DOMAIN ? ' (for Docker Hub the key is docker.io or https://index.docker.io/v1/)' : '';
-        return new LookupFailure('unauthorized', `${registry} refused anonymous access to ${image} (HTTP 401)${detail}: the repository does not exist or needs credentials, and no pull secret has a key for ${reference.name}${hub}`);
+        return new LookupFailure('unauthorized', `${registry} refused anonymous access to ${image} (HTTP 401)${detail}: the repository does not exist or needs credentials, and no pull secret has a key for ${reference.name}${hub}`, rateLimit);
       }
-      return new LookupFailure('unauthorized', `${registry} refused ${auth.who()} for ${image} (HTTP 401)${detail}: check the username and password, and that the repository exists`);
+      return new LookupFailure('unauthorized', `${registry} refused ${auth.who()} for ${image} (HTTP 401)${detail}: check the username and password, and that the repository exists`, rateLimit);
     }
-    if (status === 403) return new LookupFailure('forbidden', `${registry} forbids ${auth.who()} to pull ${image} (HTTP 403)${detail}: grant pull access to ${reference.repository}`);
-    if (status === 404) return new LookupFailure('not-found', `${registry} has no ${image} (HTTP 404)${detail}: check the image's repository and tag`);
+    if (status === 403) return new LookupFailure('forbidden', `${registry} forbids ${auth.who()} to pull ${image} (HTTP 403)${detail}: grant pull access to ${reference.repository}`, rateLimit);
+    if (status === 404) return new LookupFailure('not-found', `${registry} has no ${image} (HTTP 404)${detail}: check the image's repository and tag`, rateLimit);
     if (status === 429) {
       const left = rateLimit === undefined ? '' : `; ${String(rateLimit.remaining)} of ${String(rateLimit.limit)} left${rateLimit.windowSeconds === undefined ? '' : ` per ${String(rateLimit.windowSeconds)} s`}`;
       const retryAfter = exchange.headers.get('retry-after');

@@ -32,20 +32,22 @@ function errorChain(error: unknown): unknown[] {
  * A request that got no HTTP answer, by what fetch threw: its own timeout, the pass's interrupt,
  * or the socket's error code somewhere down the chain of causes.
  */
-export function describeNetworkFailure(error: unknown, host: string, timeoutMs: number, interrupted: boolean): LookupFailure {
+export function describeNetworkFailure(error: unknown, request: { host: string; what: string; timeoutMs: number; interrupted: boolean }): LookupFailure {
+  const { host, timeoutMs } = request;
+  const asked = ` (asked for ${request.what})`;
   const chain = errorChain(error);
   const names = chain.map((link) => (link as { name?: unknown }).name);
-  if (names.includes('TimeoutError')) return new LookupFailure('timeout', `${host} did not answer within ${String(timeoutMs)} ms`);
-  if (interrupted || names.includes('AbortError')) return new LookupFailure('error', `the request to ${host} was cancelled: the pass was interrupted`);
+  if (names.includes('TimeoutError')) return new LookupFailure('timeout', `${host} did not answer within ${String(timeoutMs)} ms${asked}; the next pass asks again`);
+  if (request.interrupted || names.includes('AbortError')) return new LookupFailure('error', `the request to ${host} was cancelled${asked}: the pass was interrupted`);
   const code = chain.map((link) => (link as { code?: unknown }).code).find((value): value is string => typeof value === 'string');
   const detail = chain.map((link) => (link instanceof Error ? link.message.split('\n')[0] : undefined)).filter((text) => text !== undefined).at(-1) ?? String(error);
-  if (code !== undefined && DNS_CODES.has(code)) return new LookupFailure('unreachable', `cannot resolve ${host} (${code}): check the registry's name and the cluster's DNS`);
-  if (code !== undefined && UNREACHABLE_CODES.has(code)) return new LookupFailure('unreachable', `cannot reach ${host} (${code})`);
+  if (code !== undefined && DNS_CODES.has(code)) return new LookupFailure('unreachable', `cannot resolve ${host} (${code})${asked}: check the registry's name and the cluster's DNS`);
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return new LookupFailure('unreachable', `cannot reach ${host} (${code})${asked}: check that the registry is up and that this pod's network may reach it`);
   if (code !== undefined && NOT_TLS_CODE.test(code)) {
-    return new LookupFailure('error', `${host} did not answer in TLS (${code}); if it serves plain HTTP, list it among the plain-HTTP registries`);
+    return new LookupFailure('error', `${host} did not answer in TLS (${code})${asked}: if it serves plain HTTP, list it among the plain-HTTP registries`);
   }
-  if (code !== undefined && TLS_CODE.test(code)) return new LookupFailure('error', `the TLS certificate of ${host} was not accepted (${code}: ${detail})`);
-  return new LookupFailure('error', `cannot talk to ${host} (${code === undefined ? detail : `${code}: ${detail}`})`);
+  if (code !== undefined && TLS_CODE.test(code)) return new LookupFailure('error', `the TLS certificate of ${host} was not accepted (${code}: ${detail})${asked}`);
+  return new LookupFailure('error', `cannot talk to ${host} (${code === undefined ? detail : `${code}: ${detail}`})${asked}`);
 }
 
 /** The "errors" document a registry or token service may answer with: its first message. */
