@@ -84,6 +84,8 @@ export class RegistryServer {
   maxInFlight = 0;
   #manifests = new Map<string, StoredManifest>();
   #tokens = new Map<string, { user: string | undefined; repository: string }>();
+  /** Counts requests in flight since the last reset only: a hung one from an earlier test ends whenever its client gives up. */
+  #epoch = 0;
   #server: Server;
   #host = '';
 
@@ -92,10 +94,11 @@ export class RegistryServer {
       const url = new URL(incoming.url ?? '/', 'http://localhost');
       const request = { method: incoming.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: incoming.headers };
       this.requests.push(request);
+      const epoch = this.#epoch;
       this.inFlight += 1;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       response.on('close', () => {
-        this.inFlight -= 1;
+        if (epoch === this.#epoch) this.inFlight -= 1;
       });
       incoming.resume();
       setTimeout(() => {
@@ -121,7 +124,9 @@ export class RegistryServer {
     this.head = 'standard';
     this.manifestHeaders = {};
     this.delayMs = 0;
-    this.maxInFlight = this.inFlight;
+    this.#epoch += 1;
+    this.inFlight = 0;
+    this.maxInFlight = 0;
     this.#manifests.clear();
     this.#tokens.clear();
   }
