@@ -86,6 +86,13 @@ describe('registry client', () => {
       assert.equal(server.manifestRequests().length, 2);
     });
 
+    it('takes a reference without a tag and one with :latest for the same manifest', async () => {
+      server.put('app', 'latest', single);
+      const lookups = await client().resolve([`${host}/app`, `${host}/app:latest`]);
+      assert.deepEqual(lookups.map((lookup) => lookup.digest), [single.digest, single.digest]);
+      assert.deepEqual(server.manifestRequests().map((request) => request.path), ['/v2/app/manifests/latest']);
+    });
+
     it('answers images pinned by digest without asking, and says what is wrong with an invalid one', async () => {
       const lookups = await client().resolve([`${host}/app:v1@${single.digest}`, `${host}/App:v1`]);
       assert.deepEqual(lookups[0], { image: `${host}/app:v1@${single.digest}`, digest: single.digest });
