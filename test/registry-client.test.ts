@@ -202,6 +202,17 @@ describe('registry client', () => {
       assert.equal(server.tokenRequests().length, 1);
     });
 
+    it('asks for a new token once the one it holds has expired', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' }, tokenSeconds: 1 };
+      const registry = client();
+      const credentials = offering(credential('robot', 'right'));
+      await registry.resolve([`${host}/private:v1`], credentials);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const [lookup] = await registry.resolve([`${host}/private:v2`], credentials);
+      assert.equal(lookup?.digest, index.digest);
+      assert.equal(server.tokenRequests().length, 2);
+    });
+
     it('reports a password the token service refuses as unauthorized, naming the registry', async () => {
       const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'wrong')));
       assert.equal(lookup?.problem?.reason, 'unauthorized');

@@ -32,6 +32,8 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Tokens and error documents: enough for any JWT, not enough to exhaust memory. */
 const MAX_SMALL_BODY_BYTES = 1024 * 1024;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/** The distribution token spec's lifetime for a token whose response names none. */
+const DEFAULT_TOKEN_SECONDS = 60;
 
 /** Candidate credentials for a canonical image name (docker.io/library/nginx), in the order to try them. */
 export type CredentialsFor = (name: string) => readonly RegistryCredential[];
@@ -71,6 +73,13 @@ interface Exchange {
   status: number;
   headers: Headers;
   body: Buffer | undefined;
+}
+
+interface CachedToken {
+  /** The token, or undefined when the token service refused the credential. */
+  token: Promise<string | undefined>;
+  /** When to stop using it (epoch ms), known once the token has come. */
+  expiresAt: number;
 }
 
 interface Outcome {
@@ -139,8 +148,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const limit = createLimiter(Number.isFinite(concurrency) && concurrency >= 1 ? concurrency : DEFAULT_MAX_CONCURRENT_REQUESTS);
   const userAgent = `${PROGRAM_NAME}/${options.version}`;
   const counts: RegistryRequestCounts = { total: 0, byHost: {} };
-  /** One token per (realm, service, scope, credential) per client: the pass asks once. */
-  const tokens = new Map<string, Promise<string | undefined>>();
+  /** One token per (realm, service, scope, credential) per client, asked for again only once it expires. */
+  const tokens = new Map<string, CachedToken>();
   /** The Authorization that last worked for a repository, so its other tags skip the 401 round trip. */
   const working = new Map<string, string>();
 
@@ -181,15 +190,20 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const service = challenge.params.service;
     const scope = `repository:${repository}:pull`;
     const key = [realm.href, service ?? '', scope, credential === undefined ? '' : `${credential.username}\u0000${credential.password}`].join('\u0001');
-    let token = tokens.get(key);
-    if (token === undefined) {
-      token = fetchToken(realm, service, scope, credential);
-      tokens.set(key, token);
-    }
-    return token;
+    const cached = tokens.get(key);
+    if (cached !== undefined && Date.now() < cached.expiresAt) return cached.token;
+    const asked = Date.now();
+    const entry: CachedToken = { token: Promise.resolve(undefined), expiresAt: Infinity };
+    entry.token = fetchToken(realm, service, scope, credential).then((answer) => {
+      // A tenth of its life is kept in hand, so a token is not sent just as it expires.
+      if (answer !== undefined) entry.expiresAt = asked + answer.lifetimeSeconds * 900;
+      return answer?.token;
+    });
+    tokens.set(key, entry);
+    return entry.token;
   }
 
-  async function fetchToken(realm: URL, service: string | undefined, scope: string, credential: RegistryCredential | undefined): Promise<string | undefined> {
+  async function fetchToken(realm: URL, service: string | undefined, scope: string, credential: RegistryCredential | undefined): Promise<{ token: string; lifetimeSeconds: number } | undefined> {
     const url = new URL(realm);
     if (service !== undefined) url.searchParams.set('service', service);
     url.searchParams.set('scope', scope);
@@ -198,7 +212,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const tokenService = `the token service ${realm.origin}${realm.pathname}`;
     if (exchange.status === 429) throw new LookupFailure('rate-limited', `${tokenService} is limiting requests (HTTP 429); the next pass tries again`, parseRateLimit(exchange.headers));
     if (!isSuccess(exchange.status)) throw new LookupFailure('error', `${tokenService} answered HTTP ${String(exchange.status)}${registryErrorDetail(exchange.body)}`);
-    let document: { token?: unknown; access_token?: unknown };
+    let document: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       document = JSON.parse(exchange.body?.toString('utf8') ?? '') as typeof document;
     } catch {
@@ -206,7 +220,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
     const token = typeof document.token === 'string' && document.token !== '' ? document.token : document.access_token;
     if (typeof token !== 'string' || token === '') throw new LookupFailure('error', `${tokenService} answered without a token`);
-    return token;
+    const lifetimeSeconds = typeof document.expires_in === 'number' && document.expires_in > 0 ? document.expires_in : DEFAULT_TOKEN_SECONDS;
+    return { token, lifetimeSeconds };
   }
 
   /**

@@ -42,6 +42,8 @@ export type RegistryAuth =
     realm?: string;
     /** The field of the token response that carries the token (Docker Hub sends both). */
     tokenField?: 'token' | 'access_token';
+    /** expires_in of the tokens it issues; the registry refuses them after that. */
+    tokenSeconds?: number;
   };
 
 export interface Reply {
@@ -83,7 +85,7 @@ export class RegistryServer {
   inFlight = 0;
   maxInFlight = 0;
   #manifests = new Map<string, StoredManifest>();
-  #tokens = new Map<string, { user: string | undefined; repository: string }>();
+  #tokens = new Map<string, { user: string | undefined; repository: string; expiresAt: number }>();
   /** Counts requests in flight since the last reset only: a hung one from an earlier test ends whenever its client gives up. */
   #epoch = 0;
   #server: Server;
@@ -190,7 +192,7 @@ export class RegistryServer {
     }
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const grant = token === undefined ? undefined : this.#tokens.get(token);
-    if (grant?.repository === repository) return undefined;
+    if (grant?.repository === repository && Date.now() < grant.expiresAt) return undefined;
     const realm = auth.realm ?? `http://${this.#host}/token`;
     return {
       status: 401,
@@ -210,7 +212,8 @@ export class RegistryServer {
     const token = `token-${String(this.#tokens.size + 1)}`;
     // Like a real token service, an anonymous token for a private repository is issued without access.
     const mayPull = given !== undefined || (auth.publicRepositories ?? []).includes(repository);
-    this.#tokens.set(token, { user: given?.user, repository: mayPull ? repository : '' });
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [auth.tokenField ?? 'token']: token, expires_in: 300 }) };
+    const seconds = auth.tokenSeconds ?? 300;
+    this.#tokens.set(token, { user: given?.user, repository: mayPull ? repository : '', expiresAt: Date.now() + seconds * 1000 });
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [auth.tokenField ?? 'token']: token, expires_in: seconds }) };
   }
 }
