@@ -1,0 +1,344 @@
+// The registry client over a real socket, against a loopback registry: what it asks (HEAD, Accept,
+// User-Agent, tokens), how it authenticates, and how each failure becomes an image's problem.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createRegistryClient } from '../src/registry/client.ts';
+import type { CredentialsFor, RegistryClientOptions } from '../src/registry/client.ts';
+import type { RegistryCredential } from '../src/registry/credentials.ts';
+import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, RegistryServer, manifestOf } from './support/registry-server.ts';
+
+const amd64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:1' }, layers: [] });
+const arm64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:2' }, layers: [] });
+const index = manifestOf(OCI_INDEX, { manifests: [{ digest: amd64.digest, platform: { architecture: 'amd64' } }, { digest: arm64.digest, platform: { architecture: 'arm64' } }] });
+const single = manifestOf(DOCKER_MANIFEST, { config: { digest: 'sha256:3' }, layers: [] });
+
+function credential(username: string, password: string, source = `pull secret "regcred", key "${username}"`): RegistryCredential {
+  return { username, password, source };
+}
+
+/** Credentials offered for every image, whatever its name; records the names asked for. */
+function offering(...credentials: RegistryCredential[]): CredentialsFor & { names: string[] } {
+  const names: string[] = [];
+  return Object.assign((name: string) => {
+    names.push(name);
+    return credentials;
+  }, { names });
+}
+
+function headerOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+describe('registry client', () => {
+  const server = new RegistryServer();
+  let host = '';
+  const client = (options: Partial<RegistryClientOptions> = {}) => createRegistryClient({ version: '9.8.7', ...options });
+
+  before(async () => {
+    host = await server.start();
+  });
+  after(() => server.stop());
+  beforeEach(() => server.reset());
+
+  describe('asking for digests', () => {
+    it('asks with one HEAD per tag, accepting indexes and manifests, OCI and Docker, over plain HTTP for a loopback registry', async () => {
+      server.put('app', 'v1', single);
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup, { image: `${host}/app:v1`, digest: single.digest });
+      assert.deepEqual(server.requests.map((request) => `${request.method} ${request.path}`), ['HEAD /v2/app/manifests/v1']);
+      const accept = headerOf(server.requests[0]?.headers.accept) ?? '';
+      for (const mediaType of [OCI_INDEX, OCI_MANIFEST, 'application/vnd.docker.distribution.manifest.list.v2+json', DOCKER_MANIFEST]) assert.ok(accept.includes(mediaType), `Accept lacks ${mediaType}: ${accept}`);
+      assert.equal(server.requests[0]?.headers['user-agent'], 'kubernetes-image-puller/9.8.7');
+      assert.equal(server.requests[0]?.headers.authorization, undefined);
+    });
+
+    it('answers a multi-platform tag with the index\'s digest, what the tag points at', async () => {
+      server.put('multi', 'latest', index);
+      const [lookup] = await client().resolve([`${host}/multi`]);
+      assert.equal(lookup?.digest, index.digest);
+      assert.notEqual(lookup?.digest, amd64.digest);
+    });
+
+    it('falls back to GET when HEAD is not allowed', async () => {
+      server.head = 'not-allowed';
+      server.put('team/app', '2', index);
+      const [lookup] = await client().resolve([`${host}/team/app:2`]);
+      assert.equal(lookup?.digest, index.digest);
+      assert.deepEqual(server.requests.map((request) => request.method), ['HEAD', 'GET']);
+      assert.ok((headerOf(server.requests[1]?.headers.accept) ?? '').includes(OCI_INDEX));
+    });
+
+    it('computes the digest of the manifest it was sent when the registry names none', async () => {
+      server.head = 'no-digest-header';
+      server.put('app', 'v1', index);
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.equal(lookup?.digest, `sha256:${createHash('sha256').update(index.body).digest('hex')}`);
+      assert.deepEqual(server.requests.map((request) => request.method), ['HEAD', 'GET']);
+    });
+
+    it('asks once for images that name the same manifest, and answers each in order', async () => {
+      server.put('app', 'v1', single);
+      server.put('app', 'v2', index);
+      const images = [`${host}/app:v1`, `${host}/app:v2`, `${host}/app:v1`];
+      const lookups = await client().resolve(images);
+      assert.deepEqual(lookups.map((lookup) => [lookup.image, lookup.digest]), [[images[0], single.digest], [images[1], index.digest], [images[2], single.digest]]);
+      assert.equal(server.manifestRequests().length, 2);
+    });
+
+    it('takes a reference without a tag and one with :latest for the same manifest', async () => {
+      server.put('app', 'latest', single);
+      const lookups = await client().resolve([`${host}/app`, `${host}/app:latest`]);
+      assert.deepEqual(lookups.map((lookup) => lookup.digest), [single.digest, single.digest]);
+      assert.deepEqual(server.manifestRequests().map((request) => request.path), ['/v2/app/manifests/latest']);
+    });
+
+    it('answers images pinned by digest without asking, and says what is wrong with an invalid one', async () => {
+      const lookups = await client().resolve([`${host}/app:v1@${single.digest}`, `${host}/App:v1`]);
+      assert.deepEqual(lookups[0], { image: `${host}/app:v1@${single.digest}`, digest: single.digest });
+      assert.equal(lookups[1]?.problem?.reason, 'error');
+      assert.match(lookups[1]?.problem?.message ?? '', new RegExp(`^image ${host}/App:v1 is not a valid image reference`));
+      assert.equal(server.requests.length, 0);
+    });
+
+    it('counts its requests by host and method', async () => {
+      server.head = 'not-allowed';
+      server.put('app', 'v1', single);
+      const registry = client();
+      await registry.resolve([`${host}/app:v1`, `${host}/app:missing`]);
+      assert.deepEqual(registry.requests(), { total: 3, byHost: { [host]: { HEAD: 2, GET: 1 } } });
+    });
+
+    it('asks the credentials for the canonical name the kubelet matches pull secrets against', async () => {
+      server.put('team/app', 'v1', single);
+      const credentials = offering();
+      await client().resolve([`${host}/team/app:v1`], credentials);
+      assert.deepEqual(credentials.names, [`${host}/team/app`]);
+    });
+  });
+
+  describe('authenticating with Basic', () => {
+    beforeEach(() => {
+      server.auth = { kind: 'basic', users: { robot: 'right' } };
+      server.put('private', 'v1', single);
+    });
+
+    it('asks anonymously first, then with the pull secret\'s credentials', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'right')));
+      assert.equal(lookup?.digest, single.digest);
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [undefined, `Basic ${Buffer.from('robot:right').toString('base64')}`]);
+    });
+
+    it('tries each candidate credential in turn', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'old'), credential('robot', 'right')));
+      assert.equal(lookup?.digest, single.digest);
+      const basic = (password: string) => `Basic ${Buffer.from(`robot:${password}`).toString('base64')}`;
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [undefined, basic('old'), basic('right')]);
+    });
+
+    it('reports a wrong password as unauthorized, naming the registry and the pull secret', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'wrong')));
+      assert.equal(lookup?.digest, undefined);
+      assert.deepEqual(lookup?.problem, {
+        reason: 'unauthorized',
+        message: `registry ${host} refused the credentials from pull secret "regcred", key "robot" for private:v1 (HTTP 401): check the username and password, and that the repository exists`,
+      });
+    });
+
+    it('says no pull secret has credentials when it has none to offer', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`]);
+      assert.equal(lookup?.problem?.reason, 'unauthorized');
+      assert.match(lookup?.problem?.message ?? '', new RegExp(`^registry ${host} refused anonymous access to private:v1 \\(HTTP 401\\): .*no pull secret has a key for ${host}/private$`));
+      assert.equal(server.requests.length, 1);
+    });
+
+    it('starts with what worked for the repository when it asks for another of its tags', async () => {
+      server.put('private', 'v2', index);
+      const registry = client();
+      await registry.resolve([`${host}/private:v1`], offering(credential('robot', 'right')));
+      server.requests.length = 0;
+      const [lookup] = await registry.resolve([`${host}/private:v2`], offering(credential('robot', 'right')));
+      assert.equal(lookup?.digest, index.digest);
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [`Basic ${Buffer.from('robot:right').toString('base64')}`]);
+    });
+  });
+
+  describe('authenticating with a Bearer token', () => {
+    beforeEach(() => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' }, publicRepositories: ['public'] };
+      server.put('private', 'v1', single);
+      server.put('private', 'v2', index);
+      server.put('private', 'v3', single);
+      server.put('public', 'v1', index);
+    });
+
+    it('gets a token for the repository from the realm, with the pull secret\'s credentials, and asks with it', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'right')));
+      assert.equal(lookup?.digest, single.digest);
+      assert.deepEqual(server.requests.map((request) => `${request.method} ${request.path}`), ['HEAD /v2/private/manifests/v1', 'GET /token', 'HEAD /v2/private/manifests/v1']);
+      const [token] = server.tokenRequests();
+      assert.deepEqual([token?.query.get('service'), token?.query.get('scope'), token?.headers.authorization], ['test-registry', 'repository:private:pull', `Basic ${Buffer.from('robot:right').toString('base64')}`]);
+      assert.equal(server.requests[2]?.headers.authorization, 'Bearer token-1');
+    });
+
+    it('gets a token anonymously when no pull secret has credentials for the registry', async () => {
+      const [lookup] = await client().resolve([`${host}/public:v1`]);
+      assert.equal(lookup?.digest, index.digest);
+      assert.equal(server.tokenRequests()[0]?.headers.authorization, undefined);
+    });
+
+    it('reads the token from access_token too', async () => {
+      server.auth = { kind: 'bearer', users: {}, publicRepositories: ['public'], tokenField: 'access_token' };
+      const [lookup] = await client().resolve([`${host}/public:v1`]);
+      assert.equal(lookup?.digest, index.digest);
+    });
+
+    it('gets one token per repository for the whole pass, however many tags it looks up', async () => {
+      const registry = client();
+      const credentials = offering(credential('robot', 'right'));
+      const lookups = await registry.resolve([`${host}/private:v1`, `${host}/private:v2`, `${host}/private:v3`], credentials);
+      assert.deepEqual(lookups.map((lookup) => lookup.digest), [single.digest, index.digest, single.digest]);
+      await registry.resolve([`${host}/private:v1`], credentials);
+      assert.equal(server.tokenRequests().length, 1);
+    });
+
+    it('asks for a new token once the one it holds has expired', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' }, tokenSeconds: 1 };
+      const registry = client();
+      const credentials = offering(credential('robot', 'right'));
+      await registry.resolve([`${host}/private:v1`], credentials);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const [lookup] = await registry.resolve([`${host}/private:v2`], credentials);
+      assert.equal(lookup?.digest, index.digest);
+      assert.equal(server.tokenRequests().length, 2);
+    });
+
+    it('reports a password the token service refuses as unauthorized, naming the registry', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'wrong')));
+      assert.equal(lookup?.problem?.reason, 'unauthorized');
+      assert.match(lookup?.problem?.message ?? '', new RegExp(`^registry ${host} refused the credentials from pull secret "regcred", key "robot" for private:v1 \\(HTTP 401\\)`));
+    });
+
+    it('moves on to the next credential when the token service refuses one', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'wrong'), credential('robot', 'right')));
+      assert.equal(lookup?.digest, single.digest);
+      assert.equal(server.tokenRequests().length, 2);
+    });
+
+    it('reports a private repository asked for anonymously as unauthorized', async () => {
+      const [lookup] = await client().resolve([`${host}/private:v1`]);
+      assert.equal(lookup?.problem?.reason, 'unauthorized');
+      assert.match(lookup?.problem?.message ?? '', /refused anonymous access to private:v1 \(HTTP 401\).*no pull secret has a key for/);
+    });
+
+    it('sends no credentials to a plain-HTTP realm on another host, and says so', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' }, realm: `http://${host.replace('127.0.0.1', 'localhost')}/token` };
+      const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'right')));
+      assert.equal(server.tokenRequests().length, 1);
+      assert.equal(server.tokenRequests()[0]?.headers.authorization, undefined);
+      assert.equal(lookup?.problem?.reason, 'unauthorized');
+      assert.match(lookup?.problem?.message ?? '', /token service http:\/\/localhost:\d+ is neither HTTPS nor the registry itself, so the pull secret's credentials were not sent to it/);
+    });
+  });
+
+  describe('failures', () => {
+    it('reports a missing tag as not found', async () => {
+      server.put('app', 'v1', single);
+      const [lookup] = await client().resolve([`${host}/app:v9`]);
+      assert.deepEqual(lookup?.problem, { reason: 'not-found', message: `registry ${host} has no app:v9 (HTTP 404): check the image's repository and tag` });
+    });
+
+    it('reports a refusal to an authenticated user as forbidden', async () => {
+      server.routes = [() => ({ status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}' })];
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.equal(lookup?.problem?.reason, 'forbidden');
+      assert.match(lookup?.problem?.message ?? '', new RegExp(`^registry ${host} forbids anonymous requests to pull app:v1 \\(HTTP 403\\)`));
+    });
+
+    it('reports the rate limit when the registry stops answering, and keeps its numbers', async () => {
+      server.routes = [() => ({ status: 429, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600', 'retry-after': '60' } })];
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup?.rateLimit, { limit: 100, remaining: 0, windowSeconds: 21600 });
+      assert.equal(lookup?.problem?.reason, 'rate-limited');
+      assert.equal(lookup?.problem?.message, `registry ${host} is limiting requests (HTTP 429; 0 of 100 left per 21600 s, retry after 60 s) for app:v1: the next pass tries again; a pull secret for it usually raises the limit`);
+    });
+
+    it('reports the rate limit of a successful lookup too', async () => {
+      server.put('app', 'v1', single);
+      server.manifestHeaders = { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600' };
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup, { image: `${host}/app:v1`, digest: single.digest, rateLimit: { limit: 100, remaining: 76, windowSeconds: 21600 } });
+    });
+
+    it('reports another answer by its status and the registry\'s message', async () => {
+      server.routes = [(request) => (request.method === 'HEAD' ? { status: 405 } : { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"storage backend down"}]}' })];
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup?.problem, { reason: 'error', message: `registry ${host} answered HTTP 503 for app:v1: "storage backend down"` });
+    });
+
+    it('gives up on a registry that never answers when the deadline comes, and still answers the others', async () => {
+      server.put('app', 'v1', single);
+      server.routes = [(request) => (request.path.startsWith('/v2/hung/') ? { status: 200, hang: true } : undefined)];
+      const started = Date.now();
+      const lookups = await client({ deadline: () => started + 1000 }).resolve([`${host}/hung:v1`, `${host}/app:v1`]);
+      const took = Date.now() - started;
+      assert.equal(lookups[0]?.problem?.reason, 'timeout');
+      assert.match(lookups[0]?.problem?.message ?? '', new RegExp(`^${host} did not answer within \\d+ ms \\(asked for the manifest of hung:v1\\); the next pass asks again$`));
+      assert.equal(lookups[1]?.digest, single.digest);
+      assert.ok(took >= 900 && took < 2500, `took ${String(took)} ms`);
+    });
+
+    it('bounds each request by its own timeout too', async () => {
+      server.routes = [() => ({ status: 200, hang: true })];
+      const started = Date.now();
+      const [lookup] = await client({ requestTimeoutMs: 300 }).resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} did not answer within 300 ms (asked for the manifest of app:v1); the next pass asks again` });
+      assert.ok(Date.now() - started < 2000);
+    });
+
+    it('sends nothing once the deadline has passed', async () => {
+      const [lookup] = await client({ deadline: () => Date.now() - 1 }).resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} was not asked for the manifest of app:v1: the pass's deadline came first` });
+      assert.equal(server.requests.length, 0);
+    });
+
+    it('ends the requests in flight when the pass is interrupted', async () => {
+      server.routes = [() => ({ status: 200, hang: true })];
+      const interrupt = new AbortController();
+      setTimeout(() => interrupt.abort(), 200);
+      const started = Date.now();
+      const [lookup] = await client({ signal: interrupt.signal }).resolve([`${host}/app:v1`]);
+      assert.ok(Date.now() - started < 2000);
+      assert.deepEqual(lookup?.problem, { reason: 'error', message: `the request to ${host} was cancelled (asked for the manifest of app:v1): the pass was interrupted` });
+    });
+
+    it('keeps at most the configured number of requests in flight', async () => {
+      server.delayMs = 50;
+      const images = Array.from({ length: 12 }, (_, n) => `${host}/app:v${String(n)}`);
+      for (let n = 0; n < 12; n += 1) server.put('app', `v${String(n)}`, single);
+      const lookups = await client({ maxConcurrentRequests: 3 }).resolve(images);
+      assert.ok(lookups.every((lookup) => lookup.digest === single.digest));
+      assert.equal(server.maxInFlight, 3);
+    });
+
+    it('counts token requests against the same bound', async () => {
+      server.delayMs = 30;
+      server.auth = { kind: 'bearer', users: {}, publicRepositories: Array.from({ length: 6 }, (_, n) => `repo${String(n)}`) };
+      for (let n = 0; n < 6; n += 1) server.put(`repo${String(n)}`, 'v1', single);
+      const lookups = await client({ maxConcurrentRequests: 2 }).resolve(Array.from({ length: 6 }, (_, n) => `${host}/repo${String(n)}:v1`));
+      assert.ok(lookups.every((lookup) => lookup.digest === single.digest), JSON.stringify(lookups));
+      assert.equal(server.tokenRequests().length, 6);
+      assert.equal(server.maxInFlight, 2);
+    });
+  });
+});
+
+describe('registry client without a registry', () => {
+  it('reports a refused connection as unreachable', async () => {
+    const server = new RegistryServer();
+    const host = await server.start();
+    await server.stop();
+    const [lookup] = await createRegistryClient({ version: '1' }).resolve([`${host}/app:v1`]);
+    assert.deepEqual(lookup?.problem, { reason: 'unreachable', message: `cannot reach ${host} (ECONNREFUSED) (asked for the manifest of app:v1): check that the registry is up and that this pod's network may reach it` });
+  });
+});
