@@ -112,7 +112,7 @@ export const DEFAULTS = {
   CRONJOB_NAME: '',
   JOB_DEADLINE_SECONDS: '',
   SCHEDULED_INTERVAL_HOURS: '',
-  REFRESH_MODE: 'restart',
+  REFRESH_MODE: 'digest',
   PLAIN_HTTP_REGISTRIES: '',
 } as const;
 

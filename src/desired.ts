@@ -72,7 +72,11 @@ export function hasMutableImages(config: Pick<Config, 'images'>): boolean {
   return config.images.some(({ image }) => !isDigestPinned(image));
 }
 
-export function desiredDaemonSet(config: Config): DaemonSet {
+/**
+ * @param templateAnnotations annotations for the pod template (the resolved digests): a change to
+ *   them rolls the pods.
+ */
+export function desiredDaemonSet(config: Config, templateAnnotations: Record<string, string> = {}): DaemonSet {
   const helper = `${HELPER_DIR}/kip-helper`;
   const helperPullPolicy = pullPolicyFor(config.helperImage);
   const podSecurity: Record<string, Json> = {
@@ -103,7 +107,7 @@ export function desiredDaemonSet(config: Config): DaemonSet {
       },
       revisionHistoryLimit: 3,
       template: {
-        metadata: { labels: ownedLabels(config) },
+        metadata: { labels: ownedLabels(config), ...(Object.keys(templateAnnotations).length === 0 ? {} : { annotations: { ...templateAnnotations } }) },
         spec: {
           ...(Object.keys(config.affinity).length === 0 ? {} : { affinity: config.affinity }),
           automountServiceAccountToken: false,

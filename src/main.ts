@@ -13,6 +13,7 @@ import type { Cluster } from './cluster.ts';
 import type { Logger, RejectedValue } from './pass.ts';
 import { runPass } from './pass.ts';
 import { checkWithServer } from './pass/server-check.ts';
+import { createRegistryClient } from './registry/client.ts';
 import { describeReservation, podReservation } from './reservation.ts';
 import { abortableSleep } from './retry.ts';
 
@@ -82,9 +83,11 @@ async function main(): Promise<ExitCode> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const outcome = await runPass({ config, cluster, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
+    const registry = createRegistryClient({ version: VERSION, plainHttpRegistries: config.plainHttpRegistries, signal: interrupt.signal, deadline: () => deadline });
+    const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
+    for (const warning of outcome.refresh?.warnings ?? []) log.warn(warning);
     logRejected(log, outcome.rejected);
-    const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), warnings });
+    const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), registryRequests: registry.requests(), warnings });
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
     else log.error(`pass finished: ${outcome.error ?? outcome.action}`, summary);
     return outcome.exitCode;

@@ -5,6 +5,7 @@ import { ApiError } from './cluster.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Rollout } from './health.ts';
 import { PassError, createContext } from './pass/context.ts';
+import type { DigestRefresh } from './pass/digests.ts';
 import type { PassDependencies, RejectedValue } from './pass/context.ts';
 import { diagnose } from './pass/diagnose.ts';
 import { reconcile } from './pass/reconcile.ts';
@@ -25,6 +26,8 @@ export interface PassOutcome {
   error: string | undefined;
   /** Values the API server rejected (exit 2), each traced to its variable. */
   rejected: RejectedValue[];
+  /** What the registries said this pass (REFRESH_MODE=digest), when they were asked. */
+  refresh: DigestRefresh | undefined;
   /** Time spent waiting for controllers (rollout polling), as opposed to the pass's own work. */
   waitedMs: number;
   diagnosisMs: number;
@@ -45,10 +48,10 @@ export function describeApiError(error: ApiError, namespace: string): string {
  */
 export async function runPass(deps: PassDependencies, waitSeconds = deps.config.rolloutTimeoutSeconds): Promise<PassOutcome> {
   const ctx = createContext(deps, waitSeconds);
-  const outcome = { action: 'unchanged' as Action, changed: [] as string[], tolerated: [] as string[], rejected: [] as RejectedValue[], waitedMs: 0, diagnosisMs: 0 };
+  const outcome = { action: 'unchanged' as Action, changed: [] as string[], tolerated: [] as string[], rejected: [] as RejectedValue[], refresh: undefined as DigestRefresh | undefined, waitedMs: 0, diagnosisMs: 0 };
   try {
     const reconciled = await reconcile(ctx);
-    Object.assign(outcome, { action: reconciled.action, changed: reconciled.changed, tolerated: reconciled.tolerated });
+    Object.assign(outcome, { action: reconciled.action, changed: reconciled.changed, tolerated: reconciled.tolerated, refresh: reconciled.refresh });
     const { rollout, latest, waitedMs } = await awaitRollout(ctx, reconciled.daemonSet);
     outcome.waitedMs = waitedMs;
     if (rollout.complete) {

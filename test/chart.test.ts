@@ -38,7 +38,9 @@ const CONFIG_KEYS = [
   'LOG_LEVEL',
   'MAX_UNAVAILABLE',
   'NODE_SELECTOR',
+  'PLAIN_HTTP_REGISTRIES',
   'PRIORITY_CLASS_NAME',
+  'REFRESH_MODE',
   'ROLLOUT_TIMEOUT_SECONDS',
   'TOLERATIONS',
 ];
@@ -279,6 +281,28 @@ describe('what the Job tells the pass about itself (not in the ConfigMap)', () =
     assert.deepEqual(configWarnings(loadConfig(env)), []);
     const edited = loadConfig({ ...env, ROLLOUT_TIMEOUT_SECONDS: '1200' });
     assert.match(configWarnings(edited).join('\n'), /ROLLOUT_TIMEOUT_SECONDS=1200 does not fit the Job's activeDeadlineSeconds=780/);
+  });
+});
+
+describe('pull Secrets for the digest refresh', () => {
+  const secretRules = (configMap: Record<string, unknown>) =>
+    (find(renderChart({ values: withConfig(configMap) }), 'Role')['rules'] as Array<{ resources: string[] }>).filter((rule) => rule.resources.includes('secrets'));
+
+  it('the Role may get exactly the named pull Secrets, nothing else about Secrets', () => {
+    assert.deepEqual(secretRules({ imagePullSecrets: ['regcred', 'quay', 'regcred'] }), [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['quay', 'regcred'] }]);
+    assert.deepEqual(secretRules({ imagePullSecrets: 'a; b' }), [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['a', 'b'] }]);
+  });
+
+  it('no pull Secret, or no digest refresh, means no rule on Secrets at all (empty resourceNames would mean all)', () => {
+    assert.deepEqual(secretRules({ imagePullSecrets: [] }), []);
+    assert.deepEqual(secretRules({ imagePullSecrets: '' }), []);
+    assert.deepEqual(secretRules({ imagePullSecrets: ['regcred'], refreshMode: 'restart' }), []);
+  });
+
+  it('puts the refresh mode and the plain-HTTP registries in the ConfigMap', () => {
+    const data = configData(renderChart({ values: withConfig({ refreshMode: 'never', plainHttpRegistries: ['registry.lan:5000', 'mirror.local'] }) }));
+    assert.deepEqual([data['REFRESH_MODE'], data['PLAIN_HTTP_REGISTRIES']], ['never', 'registry.lan:5000;mirror.local']);
+    assert.deepEqual([configData(renderChart({ values: {} }))['REFRESH_MODE']], ['digest']);
   });
 });
 

@@ -293,7 +293,8 @@ describe('configWarnings and waitBudgetSeconds: the rollout wait within the Job 
 });
 
 describe('refresh settings', () => {
-  it('takes the refresh mode and the plain-HTTP registries', () => {
+  it('refreshes by digest unless told otherwise, and takes the plain-HTTP registries', () => {
+    assert.equal(loadConfig({ IMAGES: 'a=nginx' }).refreshMode, 'digest');
     assert.equal(loadConfig({ IMAGES: 'a=nginx', REFRESH_MODE: ' never ' }).refreshMode, 'never');
     assert.deepEqual(loadConfig({ IMAGES: 'a=nginx', PLAIN_HTTP_REGISTRIES: 'registry.lan:5000; mirror.local;' }).plainHttpRegistries, ['mirror.local', 'registry.lan:5000']);
   });

@@ -7,6 +7,8 @@ import type { Cluster, RequestCounts, SecretData, WarningEvent } from '../src/cl
 import { loadConfig } from '../src/config.ts';
 import type { DaemonSet, Pod } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
+import type { CredentialsFor, RegistryClient } from '../src/registry/client.ts';
+import type { DigestLookup, LookupProblem, RateLimit } from '../src/registry/lookup.ts';
 
 class MemoryCluster implements Cluster {
   daemonSet: DaemonSet | undefined;
@@ -144,13 +146,14 @@ function yieldToTimers(): Promise<void> {
 
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
-function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrupt?: AbortController) {
+function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrupt?: AbortController, registry?: RegistryClient) {
   const signal = interrupt?.signal ?? new AbortController().signal;
   let clock = Date.parse('2026-11-24T12:00:00Z');
   const config = loadConfig({ IMAGES: 'a=nginx:1;b=redis:7', NAMESPACE: 'cache', ROLLOUT_TIMEOUT_SECONDS: '30', ...env });
   return runPass({
     config,
     cluster,
+    ...(registry === undefined ? {} : { registry }),
     log: silent,
     now: () => new Date(clock),
     sleep: (ms) => {
@@ -161,6 +164,31 @@ function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrup
     signal,
   });
 }
+
+/** Registries as the pass sees them through RegistryClient: a digest per tag image, or a problem. */
+class MemoryRegistry implements RegistryClient {
+  digests = new Map<string, string>();
+  problems = new Map<string, LookupProblem>();
+  rateLimit: RateLimit | undefined;
+  asked: string[][] = [];
+  credentialsOffered: string[] = [];
+
+  resolve(images: readonly string[], credentialsFor?: CredentialsFor) {
+    this.asked.push([...images]);
+    for (const image of images) this.credentialsOffered.push(...(credentialsFor?.(`docker.io/library/${image.split(':')[0] ?? ''}`) ?? []).map((credential) => credential.username));
+    return Promise.resolve(images.map((image): DigestLookup => {
+      const problem = this.problems.get(image);
+      const rateLimit = this.rateLimit === undefined ? {} : { rateLimit: this.rateLimit };
+      if (problem !== undefined) return { image, problem, ...rateLimit };
+      return { image, digest: this.digests.get(image) ?? `sha256:${'0'.repeat(64)}`, ...rateLimit };
+    }));
+  }
+  requests() {
+    return { total: this.asked.flat().length, byHost: {} };
+  }
+}
+
+const digestOf = (seed: string): string => `sha256:${seed.repeat(64).slice(0, 64)}`;
 
 describe('runPass', () => {
   it('creates, waits for the rollout and reports healthy; the next pass makes one read and no writes', async () => {
@@ -472,5 +500,91 @@ describe('runPass recreate safety', () => {
     const outcome = await pass(cluster);
     assert.deepEqual([outcome.exitCode, outcome.rejected.map((rejected) => rejected.variable)], [2, ['NODE_SELECTOR']]);
     assert.ok(!cluster.writes.includes('delete'));
+  });
+});
+
+describe('runPass refreshing by digest', () => {
+  const digestMode = { REFRESH_MODE: 'digest', IMAGES: `a=nginx:1;b=redis:7;c=busybox@${digestOf('c')}` };
+  const annotation = (cluster: MemoryCluster) => cluster.daemonSet?.spec.template.metadata.annotations?.['kubernetes-image-puller/digests'];
+
+  it('records the digest of every tag image, asks once per pass, and writes nothing when no tag moved', async () => {
+    const cluster = new MemoryCluster();
+    const registry = new MemoryRegistry();
+    registry.digests.set('nginx:1', digestOf('1')).set('redis:7', digestOf('7'));
+    await pass(cluster, digestMode, undefined, registry);
+    assert.equal(annotation(cluster), `{"nginx:1":"${digestOf('1')}","redis:7":"${digestOf('7')}"}`);
+    const before = cluster.requests().total;
+    const quiet = await pass(cluster, { ...digestMode, CACHING_INTERVAL_HOURS: '1' }, undefined, registry);
+    assert.deepEqual([quiet.action, cluster.requests().total - before], ['unchanged', 1]);
+    assert.deepEqual(registry.asked, [['nginx:1', 'redis:7'], ['nginx:1', 'redis:7']], 'tag images only, once per pass');
+    assert.deepEqual(cluster.writes, ['create', 'event']);
+  });
+
+  it('a moved tag rolls the DaemonSet once, says which, and the next pass is quiet', async () => {
+    const cluster = new MemoryCluster();
+    const registry = new MemoryRegistry();
+    registry.digests.set('nginx:1', digestOf('1')).set('redis:7', digestOf('7'));
+    await pass(cluster, digestMode, undefined, registry);
+    registry.digests.set('redis:7', digestOf('8'));
+    const moved = await pass(cluster, digestMode, undefined, registry);
+    assert.equal(moved.action, 'updated');
+    assert.deepEqual(moved.refresh?.moved, ['redis:7']);
+    assert.deepEqual(moved.changed, ['spec.template.metadata.annotations.kubernetes-image-puller/digests']);
+    assert.equal(cluster.daemonSet?.metadata.generation, 2);
+    assert.deepEqual(cluster.events, ['Normal/Created', 'Normal/TagsMoved', 'Normal/Updated']);
+    const quiet = await pass(cluster, digestMode, undefined, registry);
+    assert.equal(quiet.action, 'unchanged');
+  });
+
+  it('a registry that cannot be asked keeps the last known digest: no write, a Warning Event, the image named', async () => {
+    const cluster = new MemoryCluster();
+    const registry = new MemoryRegistry();
+    registry.digests.set('nginx:1', digestOf('1')).set('redis:7', digestOf('7'));
+    await pass(cluster, digestMode, undefined, registry);
+    const remembered = annotation(cluster);
+    registry.problems.set('redis:7', { reason: 'unreachable', message: 'cannot reach registry-1.docker.io' });
+    const outcome = await pass(cluster, digestMode, undefined, registry);
+    assert.deepEqual([outcome.exitCode, outcome.action], [0, 'unchanged']);
+    assert.deepEqual(outcome.refresh?.unresolved.map(({ image, reason }) => [image, reason]), [['redis:7', 'unreachable']]);
+    assert.equal(annotation(cluster), remembered);
+    assert.deepEqual(cluster.writes, ['create', 'event', 'event']);
+    assert.equal(cluster.events.at(-1), 'Warning/DigestUnknown');
+  });
+
+  it('warns before a roll that would take more manifest requests than the registry has left', async () => {
+    const cluster = new MemoryCluster();
+    const registry = new MemoryRegistry();
+    await pass(cluster, digestMode, undefined, registry);
+    registry.digests.set('nginx:1', digestOf('2'));
+    registry.rateLimit = { limit: 100, remaining: 5 };
+    const outcome = await pass(cluster, digestMode, undefined, registry);
+    assert.equal(outcome.action, 'updated');
+    assert.ok(cluster.events.includes('Warning/RegistryRateLimit'), cluster.events.join());
+  });
+
+  it('asks no registry when every image is pinned by digest', async () => {
+    const registry = new MemoryRegistry();
+    await pass(new MemoryCluster(), { REFRESH_MODE: 'digest', IMAGES: `c=busybox@${digestOf('c')}` }, undefined, registry);
+    assert.deepEqual(registry.asked, []);
+  });
+
+  it('offers the credentials of the pull Secrets it may read, and names the Role rule for one it may not', async () => {
+    const cluster = new MemoryCluster();
+    const auths = Buffer.from(JSON.stringify({ auths: { 'docker.io': { username: 'puller', password: 'secret' } } })).toString('base64');
+    cluster.secrets.set('hub', { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': auths } });
+    const readSecret = cluster.readSecret.bind(cluster);
+    cluster.readSecret = (name) => (name === 'locked'
+      ? Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'forbidden', verb: 'get', resource: 'secrets' }))
+      : readSecret(name));
+    const registry = new MemoryRegistry();
+    const outcome = await pass(cluster, { ...digestMode, IMAGE_PULL_SECRETS: 'hub;locked' }, undefined, registry);
+    assert.deepEqual(registry.credentialsOffered, ['puller', 'puller']);
+    assert.match(outcome.refresh?.warnings.join('\n') ?? '', /may not read pull Secret "locked"; add to its Role: .*resourceNames: \["locked"\]/);
+  });
+
+  it('in restart mode asks no registry and restarts on the timer', async () => {
+    const registry = new MemoryRegistry();
+    await pass(new MemoryCluster(), { REFRESH_MODE: 'restart' }, undefined, registry);
+    assert.deepEqual(registry.asked, []);
   });
 });

@@ -27,9 +27,11 @@ export const managedLabels = {
 
 export const digest = (seed: string): string => `sha256:${seed.repeat(64).slice(0, 64)}`;
 
-/** The variables every pass in the suite gets: the test's namespace and a short rollout deadline. */
+/** The variables every pass in the suite gets: the test's namespace, a short rollout deadline, timed refresh. */
 export function passEnv(namespace: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { NAMESPACE: namespace, ROLLOUT_TIMEOUT_SECONDS: '20', LOG_FORMAT: 'json', ...extra };
+  // The images named in these tests live in registries this machine cannot reach, so they are
+  // refreshed on the timer; e2e/registry.test.ts covers REFRESH_MODE=digest against a real registry.
+  return { NAMESPACE: namespace, ROLLOUT_TIMEOUT_SECONDS: '20', LOG_FORMAT: 'json', REFRESH_MODE: 'restart', ...extra };
 }
 
 /** Turns an IMAGES value into name → image pairs, in order. */

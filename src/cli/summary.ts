@@ -3,8 +3,28 @@ import type { RequestCounts } from '../cluster.ts';
 import type { Config } from '../config.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { PassOutcome } from '../pass.ts';
+import type { RegistryRequestCounts } from '../registry/client.ts';
 
-export function passSummary(config: Config, outcome: PassOutcome, figures: { durationMs: number; requests: RequestCounts; warnings: string[] }): Record<string, unknown> {
+/** What the registries said: only present when they were asked (REFRESH_MODE=digest, tag images). */
+function registrySection(outcome: PassOutcome, requests: RegistryRequestCounts): Record<string, unknown> {
+  const refresh = outcome.refresh;
+  if (refresh === undefined || (requests.total === 0 && refresh.unresolved.length === 0)) return {};
+  return {
+    registry: {
+      requests: requests.byHost,
+      ...(refresh.moved.length === 0 ? {} : { moved: refresh.moved }),
+      ...(refresh.firstSeen.length === 0 ? {} : { firstSeen: refresh.firstSeen }),
+      ...(refresh.unresolved.length === 0 ? {} : { unresolved: refresh.unresolved.map(({ image, reason, message }) => ({ image, reason, message })) }),
+      ...(refresh.rateLimits.length === 0 ? {} : { rateLimits: refresh.rateLimits.map(({ registry, limit, remaining, windowSeconds }) => ({ registry, limit, remaining, ...(windowSeconds === undefined ? {} : { windowSeconds }) })) }),
+    },
+  };
+}
+
+export function passSummary(
+  config: Config,
+  outcome: PassOutcome,
+  figures: { durationMs: number; requests: RequestCounts; registryRequests?: RegistryRequestCounts; warnings: string[] },
+): Record<string, unknown> {
   return {
     action: outcome.exitCode === ExitCode.invalidConfig ? 'invalid-config' : outcome.action,
     daemonset: config.daemonSetName,
@@ -20,10 +40,11 @@ export function passSummary(config: Config, outcome: PassOutcome, figures: { dur
     waitedMs: outcome.waitedMs,
     ...(outcome.diagnosisMs === 0 ? {} : { diagnosisMs: outcome.diagnosisMs }),
     requests: figures.requests,
+    ...registrySection(outcome, figures.registryRequests ?? { total: 0, byHost: {} }),
     exitCode: outcome.exitCode,
     ...(outcome.diagnosis.length === 0 ? {} : { diagnosis: outcome.diagnosis }),
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
     ...(outcome.rejected.length === 0 ? {} : { invalid: outcome.rejected.map((rejected) => rejected.variable) }),
-    ...(figures.warnings.length === 0 ? {} : { warnings: figures.warnings }),
+    ...(figures.warnings.length + (outcome.refresh?.warnings.length ?? 0) === 0 ? {} : { warnings: [...figures.warnings, ...(outcome.refresh?.warnings ?? [])] }),
   };
 }

@@ -4,6 +4,7 @@ import type { Cluster, EventType } from '../cluster.ts';
 import type { Config } from '../config.ts';
 import type { ExitCode } from '../exit-codes.ts';
 import type { DaemonSet } from '../k8s-types.ts';
+import type { RegistryClient } from '../registry/client.ts';
 import { withRetry } from '../retry.ts';
 import type { Sleep } from '../retry.ts';
 
@@ -23,6 +24,8 @@ export interface PassDependencies {
   signal: AbortSignal;
   /** When the pass stops waiting (epoch ms), if the caller already fixed it; else now + the wait. */
   deadline?: number;
+  /** Asks registries for digests (REFRESH_MODE=digest); without it tags are not refreshed by digest. */
+  registry?: RegistryClient;
 }
 
 /** A value the API server rejected, traced back to the variable that produced it. */

@@ -9,6 +9,8 @@ import { ExitCode } from '../exit-codes.ts';
 import type { DaemonSet, OwnerReference } from '../k8s-types.ts';
 import { variablesForFields } from '../rejected-fields.ts';
 import { FIRST_POLL_MS, PassError } from './context.ts';
+import { digestRefresher, rateLimitWarnings } from './digests.ts';
+import type { DigestRefresh } from './digests.ts';
 import type { PassContext } from './context.ts';
 
 export type Action = 'created' | 'updated' | 'restarted' | 'recreated' | 'unchanged' | 'refused' | 'failed';
@@ -19,6 +21,10 @@ export interface Reconciled {
   changed: string[];
   /** Local differences the API server's dry run showed to be no change (admission, defaults). */
   tolerated: string[];
+}
+
+export interface ReconcileResult extends Reconciled {
+  refresh: DigestRefresh;
 }
 
 const MAX_CONFLICTS = 5;
@@ -62,6 +68,13 @@ async function ownerToAdd(ctx: PassContext, live: DaemonSet | undefined): Promis
     return undefined;
   }
   return { apiVersion: 'batch/v1', kind: 'CronJob', name, uid, controller: false, blockOwnerDeletion: false };
+}
+
+/** Before a write that rolls the pods because tags moved: say so, and warn of registry budgets a roll would exceed. */
+async function announceRefresh(ctx: PassContext, decision: Decision, live: DaemonSet | undefined, refresh: DigestRefresh): Promise<void> {
+  if (decision.action !== 'update' || live === undefined || refresh.moved.length === 0) return;
+  await ctx.record(live, 'Normal', 'TagsMoved', `re-pulling on every node, ${String(ctx.config.maxUnavailable)} at a time: ${refresh.moved.join(', ')}`);
+  for (const warning of rateLimitWarnings(refresh.rateLimits, live.status?.desiredNumberScheduled ?? 0)) await ctx.record(live, 'Warning', 'RegistryRateLimit', warning);
 }
 
 async function decideWithServer(ctx: PassContext, desired: DaemonSet, live: DaemonSet | undefined): Promise<Decision> {
@@ -116,16 +129,24 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
 }
 
 /** Brings the DaemonSet to the desired state, reading again after a conflict with another writer. */
-export async function reconcile(ctx: PassContext): Promise<Reconciled> {
-  const desired = desiredDaemonSet(ctx.config);
+export async function reconcile(ctx: PassContext): Promise<ReconcileResult> {
+  const refreshFor = digestRefresher(ctx, ctx.registry);
   let conflicts = 0;
   while (ctx.mayPoll()) {
     const live = await ctx.retrying(() => ctx.cluster.readDaemonSet());
     try {
+      const refresh = await refreshFor(live);
+      const desired = desiredDaemonSet(ctx.config, refresh.templateAnnotations);
       const decision = await decideWithServer(ctx, desired, live);
       ctx.log.debug('decision', { action: decision.action, ...('changed' in decision ? { changed: decision.changed } : {}), ...('tolerated' in decision ? { tolerated: decision.tolerated } : {}) });
+      await announceRefresh(ctx, decision, live, refresh);
       const result = await ctx.retrying(() => act(ctx, decision, live));
-      if (result !== undefined) return result;
+      if (result !== undefined) {
+        if (refresh.unresolved.length > 0) {
+          await ctx.record(result.daemonSet, 'Warning', 'DigestUnknown', `kept the last known digest of: ${refresh.unresolved.map(({ image, reason }) => `${image} (${reason})`).join(', ')}`);
+        }
+        return { ...result, refresh };
+      }
     } catch (error) {
       // Another writer got there first (a concurrent pass, a hand edit): look again.
       if (!isConflict(error) || ++conflicts >= MAX_CONFLICTS) throw error;

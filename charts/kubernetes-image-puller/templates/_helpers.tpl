@@ -46,6 +46,20 @@ app.kubernetes.io/part-of: kubernetes-image-puller
 {{- end -}}
 {{- end -}}
 
+{{- define "kip.plainHttpRegistries" -}}
+{{- $registries := .Values.configMap.plainHttpRegistries | default list -}}
+{{- if kindIs "slice" $registries -}}{{ join ";" $registries }}{{- else -}}{{ $registries }}{{- end -}}
+{{- end -}}
+
+{{/* The pull Secret names as a list, for the Role's resourceNames. */}}
+{{- define "kip.imagePullSecretNames" -}}
+{{- $names := list -}}
+{{- range (include "kip.imagePullSecrets" . | splitList ";") -}}
+{{- if ne (trim .) "" -}}{{- $names = append $names (trim .) -}}{{- end -}}
+{{- end -}}
+{{- toJson ($names | uniq | sortAlpha) -}}
+{{- end -}}
+
 {{- define "kip.imagePullSecrets" -}}
 {{- $secrets := .Values.configMap.imagePullSecrets -}}
 {{- if kindIs "slice" $secrets -}}{{ join ";" $secrets }}{{- else -}}{{ $secrets }}{{- end -}}
