@@ -235,6 +235,13 @@ describe('CronJob schedule', () => {
     assert.ok(minutes.size >= 3, `expected different minutes, got ${[...minutes].join(' | ')}`);
   });
 
+  it('accepts every interval the pass accepts, up to a year (8760 hours), as a number or a string', () => {
+    for (const hours of [8760, '8760', '999', 1000, '7999', '8699', '8759']) {
+      const env = passEnvironment(renderChart({ values: withConfig({ cachingIntervalHours: hours }) }));
+      assert.equal(loadConfig(env).intervalHours, Number(hours), JSON.stringify(hours));
+    }
+  });
+
   it('uses `schedule` verbatim when set, and then gives the pass no interval to compare with', () => {
     const objects = renderChart({ values: withConfig({ cachingIntervalHours: '6' }, { schedule: '5 4 * * 1' }) });
     assert.equal(at(find(objects, 'CronJob'), 'spec.schedule'), '5 4 * * 1');
@@ -345,6 +352,9 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: withConfig({ cachingIntervalHours: 0 }), names: /cachingIntervalHours/ },
     { values: withConfig({ cachingIntervalHours: '0' }), names: /cachingIntervalHours/ },
     { values: withConfig({ cachingIntervalHours: '3h' }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: 8761 }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: '8761' }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: '9999' }), names: /cachingIntervalHours/ },
     { values: withConfig({ images: 'quay.io/eclipse/che-theia:next' }), names: /images/ },
     { values: withConfig({ images: 'Theia=quay.io/eclipse/che-theia:next' }), names: /images/ },
     { values: withConfig({ images: 'a=x:1;;b=y:2' }), names: /images/ },
