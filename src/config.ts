@@ -5,6 +5,7 @@ import { EnvError, EnvMissingError, cleanEnv, makeValidator } from 'envalid';
 import type { ReporterOptions } from 'envalid';
 import {
   InvalidValue,
+  MAX_INTERVAL_HOURS,
   isDnsLabel,
   parseAffinity,
   parseImage,
@@ -173,7 +174,7 @@ function daemonSetName(raw: string): string {
 
 const SPECS = {
   IMAGES: validator(parseImages)({ desc: 'images to cache, as name=image;name=image' }),
-  CACHING_INTERVAL_HOURS: validator((raw) => parseWholeNumber(raw, 1, 8760))(),
+  CACHING_INTERVAL_HOURS: validator((raw) => parseWholeNumber(raw, 1, MAX_INTERVAL_HOURS))(),
   CACHING_MEMORY_REQUEST: validator(parseQuantityText)(),
   CACHING_MEMORY_LIMIT: validator(parseQuantityText)(),
   CACHING_CPU_REQUEST: validator(parseQuantityText)(),

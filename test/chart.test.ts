@@ -2,7 +2,10 @@
 // fail if it is missing, because CI always builds it). No cluster is needed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { configWarnings, loadConfig } from '../src/config.ts';
+import { MAX_INTERVAL_HOURS } from '../src/config-parsers.ts';
 import {
   adler32,
   at,
@@ -233,6 +236,12 @@ describe('CronJob schedule', () => {
       ),
     );
     assert.ok(minutes.size >= 3, `expected different minutes, got ${[...minutes].join(' | ')}`);
+  });
+
+  it('has the same upper bound for cachingIntervalHours as the pass', () => {
+    const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as { properties: { configMap: { properties: { cachingIntervalHours: { anyOf: Array<{ maximum?: number }> } } } } };
+    const maxima = schema.properties.configMap.properties.cachingIntervalHours.anyOf.flatMap((option) => (option.maximum === undefined ? [] : [option.maximum]));
+    assert.deepEqual(maxima, [MAX_INTERVAL_HOURS]);
   });
 
   it('accepts every interval the pass accepts, up to a year (8760 hours), as a number or a string', () => {
