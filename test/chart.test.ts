@@ -330,6 +330,13 @@ describe('values', () => {
     });
   }
 
+  it('a limit alone below the default request lowers the request with it; by default the pass gets the upstream resources', () => {
+    const limited = loadConfig(passEnvironment(renderChart({ values: { configMap: { cachingMemoryLimit: '5Mi', cachingCpuLimit: '20m' } } })));
+    assert.deepEqual(limited.resources, { requests: { cpu: '20m', memory: '5Mi' }, limits: { cpu: '20m', memory: '5Mi' } });
+    const defaults = loadConfig(passEnvironment(renderChart({ values: { configMap: { images: 'a=nginx:1' } } })));
+    assert.deepEqual(defaults.resources, { requests: { cpu: '.05', memory: '10Mi' }, limits: { cpu: '.2', memory: '20Mi' } });
+  });
+
   it('a longer rollout timeout moves the Job deadline with it', () => {
     const cronJob = find(renderChart({ values: withConfig({ rolloutTimeoutSeconds: 900 }) }), 'CronJob');
     assert.ok((at(cronJob, 'spec.jobTemplate.spec.activeDeadlineSeconds') as number) > 900);

@@ -162,6 +162,13 @@ describe('openshift/ templates', () => {
     });
   }
 
+  it('CACHING_MEMORY_LIMIT or CACHING_CPU_LIMIT alone below the default request lowers the request with it', () => {
+    const environment = (params: Record<string, string>) =>
+      processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')), params)[0]!['data'] as Record<string, string>;
+    assert.deepEqual(loadConfig(environment({ CACHING_MEMORY_LIMIT: '5Mi', CACHING_CPU_LIMIT: '20m' })).resources.requests, { cpu: '20m', memory: '5Mi' });
+    assert.deepEqual(loadConfig(environment({})).resources, { requests: { cpu: '.05', memory: '10Mi' }, limits: { cpu: '.2', memory: '20Mi' } }, 'the upstream defaults');
+  });
+
   it('CACHING_RUN_AS_USER defaults to empty so OpenShift assigns the UID', () => {
     const [configMap] = processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')));
     assert.equal((configMap!['data'] as Record<string, string>)['CACHING_RUN_AS_USER'], '');
