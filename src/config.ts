@@ -208,15 +208,35 @@ const SPECS = {
 
 export type Environment = Record<string, string | undefined>;
 
+function isSet(env: Environment, name: string): boolean {
+  const value = env[name];
+  return value !== undefined && !(value.trim() === '' && BLANK_MEANS_DEFAULT.has(name));
+}
+
+/**
+ * Kubernetes gives a container that has only a limit a request equal to it. Likewise a request
+ * left to its default follows a limit below that default, instead of exceeding it; a request that
+ * was set is checked against the limit as given (crossChecks).
+ */
+function requestsFollowingLowerLimits(env: Environment, merged: Record<string, string>): Record<string, string> {
+  const adjusted = { ...merged };
+  for (const kind of ['MEMORY', 'CPU'] as const) {
+    const request = `CACHING_${kind}_REQUEST` as const;
+    const limit = (merged[`CACHING_${kind}_LIMIT`] ?? '').trim();
+    const limited = parseQuantity(limit);
+    const defaultRequest = parseQuantity(DEFAULTS[request]);
+    if (isSet(env, request) || limited === undefined || defaultRequest === undefined || limited >= defaultRequest) continue;
+    adjusted[request] = limit;
+  }
+  return adjusted;
+}
+
 function withDefaults(env: Environment): Record<string, string> {
   const merged: Record<string, string> = { ...DEFAULTS };
   for (const name of Object.keys(SPECS)) {
-    const value = env[name];
-    if (value === undefined) continue;
-    if (value.trim() === '' && BLANK_MEANS_DEFAULT.has(name)) continue;
-    merged[name] = value;
+    if (isSet(env, name)) merged[name] = env[name] ?? '';
   }
-  return merged;
+  return requestsFollowingLowerLimits(env, merged);
 }
 
 function collectProblems(raw: Record<string, string>) {

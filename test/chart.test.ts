@@ -377,6 +377,7 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: withConfig({ images: '' }), names: /images/ },
     { values: withConfig({ cachingIntervalHour: '2' }), names: /cachingIntervalHour/ },
     { values: withConfig({ cachingMemoryRequest: '10 MB' }), names: /cachingMemoryRequest/ },
+    { values: withConfig({ cachingMemoryRequest: 'Mi' }), names: /cachingMemoryRequest/ },
     { values: withConfig({ logLevel: 'trace' }), names: /logLevel/ },
     { values: withConfig({ logFormat: 'yaml' }), names: /logFormat/ },
     { values: withConfig({ maxUnavailable: 'ten' }), names: /maxUnavailable/ },

@@ -44,13 +44,15 @@ export const upstreamOpenShiftParameters: Record<string, string> = {
   IMAGES: upstreamHelmValues.configMap.images,
 };
 
-/** The upstream defaults each template file must keep (README tables), by file. */
+/**
+ * The upstream defaults each template file must keep (README tables), by file. CACHING_MEMORY_REQUEST
+ * is empty, which the pass reads as the upstream 10Mi unless the limit is lower (tested on its own).
+ */
 export const upstreamOpenShiftDefaults: Record<(typeof openshiftTemplateFiles)[number], Record<string, string>> = {
   'serviceaccount.yaml': { SERVICEACCOUNT_NAME: 'k8s-image-puller' },
   'configmap.yaml': {
     DAEMONSET_NAME: 'kubernetes-image-puller',
     CACHING_INTERVAL_HOURS: '1',
-    CACHING_MEMORY_REQUEST: '10Mi',
     CACHING_MEMORY_LIMIT: '20Mi',
     NODE_SELECTOR: '{}',
   },
