@@ -89,6 +89,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * This program's own image: it runs the pass and holds /usr/local/bin/kip-helper. The chart, the
+ * OpenShift templates, the Dockerfile and the README use the same reference (test/program-image.test.ts).
+ */
+export const PROGRAM_IMAGE = 'quay.io/eclipse/kubernetes-image-puller:latest';
+
 /** Defaults are raw strings and go through the same parsers as user input. */
 export const DEFAULTS = {
   CACHING_INTERVAL_HOURS: '1',
@@ -102,7 +108,7 @@ export const DEFAULTS = {
   IMAGE_PULL_SECRETS: '',
   AFFINITY: '{}',
   TOLERATIONS: '[]',
-  KIP_IMAGE: 'quay.io/eclipse/kubernetes-image-puller:next',
+  KIP_IMAGE: PROGRAM_IMAGE,
   DAEMONSET_ANNOTATIONS: '{}',
   PRIORITY_CLASS_NAME: '',
   CACHING_RUN_AS_USER: '65532',
