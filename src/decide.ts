@@ -2,6 +2,7 @@
 // pass (pass.ts) carries out the decision.
 import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
+import type { DeploymentState } from './cluster.ts';
 import type { RefreshMode } from './config.ts';
 import type { DaemonSet, OwnerReference } from './k8s-types.ts';
 
@@ -37,9 +38,6 @@ export interface TakeOverDecision {
   deployment: string;
   deploymentState: 'absent' | 'being-deleted';
 }
-
-/** Whether a Deployment exists, is being deleted (it has a deletionTimestamp) or is gone. */
-export type DeploymentState = 'exists' | 'being-deleted' | 'absent';
 
 export interface DecisionInput {
   desired: DaemonSet;

@@ -343,7 +343,7 @@ describe('runPass, taking over from the Go puller', () => {
     assert.equal(outcome.action, 'refused');
     assert.match(outcome.error ?? '', /Deployment cache\/kubernetes-image-puller still runs/);
     assert.deepEqual(cluster.writes, []);
-    assert.deepEqual(cluster.daemonSet, before);
+    assert.deepEqual([cluster.daemonSet?.metadata, cluster.daemonSet?.spec], [before.metadata, before.spec]);
   });
 
   it('refuses (exit 4) when the Role may not read that Deployment, saying which value grants it', async () => {
