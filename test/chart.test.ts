@@ -15,7 +15,9 @@ import {
   find,
   helm,
   helmTemplate,
+  parseManifests,
   renderChart,
+  upstreamChartValues,
   upstreamHelmValues,
   withValuesFile,
   type KubeObject,
@@ -37,9 +39,11 @@ const CONFIG_KEYS = [
   'DAEMONSET_NAME',
   'IMAGES',
   'IMAGE_PULL_SECRETS',
+  'KIP_IMAGE',
   'LOG_FORMAT',
   'LOG_LEVEL',
   'MAX_UNAVAILABLE',
+  'NAMESPACE',
   'NODE_SELECTOR',
   'PRIORITY_CLASS_NAME',
   'ROLLOUT_TIMEOUT_SECONDS',
@@ -75,7 +79,7 @@ describe('helm lint', () => {
 describe('objects rendered from the upstream README example values', () => {
   const objects = renderChart({ release: RELEASE, namespace: NS, values: upstreamHelmValues });
 
-  it('are the ServiceAccount, Role, RoleBinding, ConfigMap, CronJob and first-pass Job', () => {
+  it('are the ServiceAccount, Roles, RoleBindings, ConfigMap, CronJob and first-pass Job', () => {
     const hooks = (o: KubeObject) => (o.metadata.annotations as Record<string, string> | undefined)?.['helm.sh/hook'];
     const plain = objects.filter((o) => !hooks(o)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(plain, [
@@ -83,7 +87,9 @@ describe('objects rendered from the upstream README example values', () => {
       'CronJob/kubernetes-image-puller',
       'Job/kubernetes-image-puller-first-pass-1',
       'Role/k8s-image-puller',
+      'Role/k8s-image-puller-go-puller',
       'RoleBinding/k8s-image-puller',
+      'RoleBinding/k8s-image-puller-go-puller',
       'ServiceAccount/k8s-image-puller',
     ]);
     const hooked = objects.filter(hooks).map((o) => `${o.kind}/${o.metadata.name}:${hooks(o)}`).sort();
@@ -116,7 +122,7 @@ describe('objects rendered from the upstream README example values', () => {
   });
 
   it('grant the Role exactly the verbs the pass needs, in its namespace only', () => {
-    const role = find(objects, 'Role');
+    const role = find(objects, 'Role', 'k8s-image-puller');
     assert.deepEqual(role['rules'], [
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
@@ -124,10 +130,19 @@ describe('objects rendered from the upstream README example values', () => {
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
     ]);
     assert.equal(objects.some((o) => o.kind.startsWith('Cluster')), false, 'nothing cluster-wide');
-    const binding = find(objects, 'RoleBinding');
+    const binding = find(objects, 'RoleBinding', 'k8s-image-puller');
     assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-image-puller' });
     assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);
     assert.equal(find(objects, 'ServiceAccount')['automountServiceAccountToken'], false);
+  });
+
+  it('let the pass read one Deployment, the Go puller\'s, to learn whether it still runs before taking over its DaemonSet', () => {
+    assert.deepEqual(find(objects, 'Role', 'k8s-image-puller-go-puller')['rules'], [
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['kubernetes-image-puller'], verbs: ['get'] },
+    ]);
+    const binding = find(objects, 'RoleBinding', 'k8s-image-puller-go-puller');
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-image-puller-go-puller' });
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);
   });
 
   it('make the CronJob safe to run unattended', () => {
@@ -363,6 +378,96 @@ describe('values', () => {
   });
 });
 
+describe('a values file in the upstream chart\'s current layout', () => {
+  const customized = {
+    ...upstreamChartValues,
+    deploymentName: 'che-puller',
+    priorityClassName: 'puller-priority',
+    tolerations: [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }],
+    nodeSelector: { 'node-role.kubernetes.io/infra': '' },
+    containerSecurityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true },
+  };
+
+  it('passes helm lint --strict, and renders without a warning', () => {
+    const res = withValuesFile(upstreamChartValues, (file) => helm(['lint', '--strict', chartDir, '--values', file]));
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const rendered = helmTemplate({ values: upstreamChartValues });
+    assert.equal(rendered.code, 0, rendered.stderr);
+    assert.equal(rendered.stderr, '', 'helm printed warnings');
+  });
+
+  it('names the DaemonSet and the CronJob after deploymentName, as the upstream chart named its DaemonSet', () => {
+    const objects = renderChart({ values: customized });
+    assert.equal(find(objects, 'CronJob').metadata.name, 'che-puller');
+    assert.equal(configData(objects)['DAEMONSET_NAME'], 'che-puller');
+    assert.equal(passEnvironment(objects)['CRONJOB_NAME'], 'che-puller');
+    const named = renderChart({ values: { ...customized, appName: 'cache' } });
+    assert.equal(configData(named)['DAEMONSET_NAME'], 'cache', 'appName, when given, wins');
+  });
+
+  it('lets the pass read the Deployment named by deploymentName, and no other', () => {
+    const role = find(renderChart({ values: customized }), 'Role', 'k8s-image-puller-go-puller');
+    assert.deepEqual(role['rules'], [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['che-puller'], verbs: ['get'] }]);
+  });
+
+  it('applies what configured the Deployment to the pass\'s pod: resources, scheduling, priority, security context', () => {
+    const objects = renderChart({ values: customized });
+    for (const podSpec of [cronJobPodSpec(find(objects, 'CronJob')), at(find(objects, 'Job'), 'spec.template.spec') as ReturnType<typeof cronJobPodSpec>]) {
+      const pod = podSpec as ReturnType<typeof cronJobPodSpec> & Record<string, unknown>;
+      assert.deepEqual(pod.containers[0]!.resources, upstreamChartValues.resources);
+      assert.equal(pod['priorityClassName'], 'puller-priority');
+      assert.deepEqual(pod['tolerations'], customized.tolerations);
+      assert.deepEqual(pod['nodeSelector'], customized.nodeSelector);
+      assert.deepEqual(pod.containers[0]!.securityContext, {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+      }, 'containerSecurityContext over the chart\'s defaults');
+    }
+  });
+
+  it('puts deploymentAnnotations on the CronJob and on its pods', () => {
+    const objects = renderChart({ values: { ...customized, job: { podAnnotations: { 'example.com/own': 'yes' } } } });
+    const cronJob = find(objects, 'CronJob');
+    assert.deepEqual(cronJob.metadata['annotations'], { 'reloader.stakater.com/auto': 'true' });
+    assert.deepEqual(at(cronJob, 'spec.jobTemplate.spec.template.metadata.annotations'), { 'example.com/own': 'yes', 'reloader.stakater.com/auto': 'true' });
+  });
+
+  it('runs this chart\'s image where the values name the Go puller\'s (image.tag: next), and says so', () => {
+    const res = helmTemplate({ values: upstreamChartValues });
+    assert.equal(res.code, 0, res.stderr);
+    const objects = parseManifests(res.stdout);
+    const image = 'quay.io/eclipse/kubernetes-image-puller:latest';
+    assert.equal(cronJobPodSpec(find(objects, 'CronJob')).containers[0]!.image, image);
+    assert.equal(passEnvironment(objects)['KIP_IMAGE'], image);
+    const notes = helmTemplate({ values: upstreamChartValues, args: ['--show-only', 'templates/NOTES.txt'] });
+    assert.equal(notes.code, 0, notes.stderr);
+    assert.match(notes.stdout, /image\.tag=next names the Go puller's image.*quay\.io\/eclipse\/kubernetes-image-puller:latest/s);
+    const mirror = renderChart({ values: { ...upstreamChartValues, image: { repository: 'registry.example.com/kip', tag: 'next' } } });
+    assert.equal(cronJobPodSpec(find(mirror, 'CronJob')).containers[0]!.image, 'registry.example.com/kip:next', 'any other image is used as given');
+  });
+
+  it('accepts updateStrategy, which nothing corresponds to, and says so in NOTES', () => {
+    const notes = helmTemplate({ values: upstreamChartValues, args: ['--show-only', 'templates/NOTES.txt'] });
+    assert.match(notes.stdout, /updateStrategy.*no effect/s);
+    const quiet = helmTemplate({ values: { configMap: { images: 'a=nginx:1' } }, args: ['--show-only', 'templates/NOTES.txt'] });
+    assert.doesNotMatch(quiet.stdout, /updateStrategy|image\.tag=next/);
+  });
+
+  it('accepts priorityClassName: {} of older upstream values as none', () => {
+    const pod = cronJobPodSpec(find(renderChart({ values: { ...upstreamChartValues, priorityClassName: {} } }), 'CronJob')) as unknown as Record<string, unknown>;
+    assert.equal(pod['priorityClassName'], undefined);
+  });
+
+  it('gives the pass the configuration the upstream values describe', () => {
+    const config = loadConfig(passEnvironment(renderChart({ values: upstreamChartValues })));
+    assert.deepEqual(config.images.map((image) => image.name), ['che-code', 'base-developer-image']);
+    assert.equal(config.daemonSetName, 'kubernetes-image-puller');
+    assert.equal(config.intervalHours, 1);
+  });
+});
+
 describe('values.schema.json rejects bad values with a message naming them', () => {
   const cases: Array<{ values: unknown; names: RegExp }> = [
     { values: withConfig({ cachingIntervalHours: 0 }), names: /cachingIntervalHours/ },
@@ -389,6 +494,13 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: { cronJob: { backofLimit: 3 } }, names: /backofLimit/ },
     { values: { cronJob: { activeDeadlineSeconds: 86401 } }, names: /activeDeadlineSeconds/ },
     { values: { job: { resources: { request: { cpu: '1' } } } }, names: /request/ },
+    { values: { ...upstreamChartValues, deploymentAnotations: {} }, names: /deploymentAnotations/ },
+    { values: { ...upstreamChartValues, resources: { request: { cpu: '1' } } }, names: /request/ },
+    { values: { ...upstreamChartValues, updateStrategy: { type: 'Recreat' } }, names: /updateStrategy|type/ },
+    { values: { ...upstreamChartValues, containerSecurityContext: 'restricted' }, names: /containerSecurityContext/ },
+    { values: { ...upstreamChartValues, deploymentName: 'Che_Puller' }, names: /deploymentName/ },
+    { values: { ...upstreamChartValues, tolerations: { key: 'a' } }, names: /tolerations/ },
+    { values: { ...upstreamChartValues, priorityClassName: { name: 'x' } }, names: /priorityClassName/ },
   ];
   for (const c of cases) {
     it(JSON.stringify(c.values).slice(0, 110), () => {
