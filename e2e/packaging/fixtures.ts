@@ -122,12 +122,15 @@ export const upstreamOpenShiftDefaults: Record<(typeof openshiftTemplateFiles)[n
     CACHING_INTERVAL_HOURS: '1',
     CACHING_MEMORY_LIMIT: '20Mi',
     NODE_SELECTOR: '{}',
+    NAMESPACE: 'k8s-image-puller',
   },
   'app.yaml': {
     SERVICEACCOUNT_NAME: 'k8s-image-puller',
     IMAGE: 'quay.io/eclipse/kubernetes-image-puller',
     IMAGE_TAG: 'latest',
     DAEMONSET_NAME: 'kubernetes-image-puller',
+    DEPLOYMENT_NAME: 'kubernetes-image-puller',
+    PRIORITY_CLASS_NAME: '',
   },
 };
 
