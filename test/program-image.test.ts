@@ -33,9 +33,10 @@ describe('the program\'s own image, one default everywhere', () => {
     assert.equal(String(yamlFile(join(chartDir, 'Chart.yaml'))['appVersion']), values.image.tag);
   });
 
-  it('is what the OpenShift template runs by default', () => {
+  it('is what the OpenShift template runs by default, and configmap.yaml\'s KIP_IMAGE', () => {
     const app = parameterDefaults('app.yaml');
     assert.equal(`${app['IMAGE'] ?? ''}:${app['IMAGE_TAG'] ?? ''}`, image);
+    assert.equal(parameterDefaults('configmap.yaml')['KIP_IMAGE'], image);
   });
 
   it('is the default the README documents and the tag the Dockerfile is published under', () => {
