@@ -492,7 +492,7 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: { ...upstreamChartValues, priorityClassName: { name: 'x' } }, names: /priorityClassName/ },
   ];
   for (const c of cases) {
-    it(JSON.stringify(c.values).slice(0, 110), () => {
+    it(`${String(c.names)} in ${JSON.stringify(c.values).slice(0, 100)}`, () => {
       const res = helmTemplate({ values: c.values });
       assert.notEqual(res.code, 0, `helm template accepted it:\n${res.stdout.slice(0, 400)}`);
       assert.match(res.stderr, /schema/i, res.stderr);
