@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1.7
 # kubernetes-image-puller: one reconcile pass per CronJob run (`node /app/main.mjs`), plus the static
 # helper the DaemonSet copies into every pod (/usr/local/bin/kip-helper).
+# Published as quay.io/eclipse/kubernetes-image-puller:latest, the image the chart and the OpenShift
+# templates run and KIP_IMAGE defaults to (the Go puller's :next has no helper).
 #
 # Every RUN below is a script CI also runs outside Docker (npm ci, npm run build:bundle, src/helper/build.sh),
 # so a green CI means these steps work; only the base images are Docker-specific.

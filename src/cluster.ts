@@ -16,6 +16,9 @@ export interface WarningEvent {
   count: number;
 }
 
+/** Whether a Deployment exists, is being deleted (it has a deletionTimestamp) or is gone. */
+export type DeploymentState = 'exists' | 'being-deleted' | 'absent';
+
 export interface Cluster {
   readDaemonSet(): Promise<DaemonSet | undefined>;
   /**
@@ -31,6 +34,8 @@ export interface Cluster {
   /** Pods matching the selector, page by page, so memory stays bounded on large clusters. */
   listPods(labelSelector: string): AsyncIterable<Pod[]>;
   readCronJobUid(name: string): Promise<string | undefined>;
+  /** Read only to learn whether the Go puller that left a DaemonSet still runs. */
+  readDeployment(name: string): Promise<DeploymentState>;
   /** A Secret's type and data (base64 values, as stored), or undefined when it does not exist. */
   readSecret(name: string): Promise<SecretData | undefined>;
   listWarningEvents(daemonSetUid: string): Promise<WarningEvent[]>;

@@ -24,6 +24,8 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 export const RESERVED_CONTAINER_NAMES = ['kip-install-helper', 'kip-hold'];
+/** The longest CACHING_INTERVAL_HOURS, a year; the chart's values.schema.json has the same bound. */
+export const MAX_INTERVAL_HOURS = 8760;
 
 export function isDnsLabel(text: string): boolean {
   return text.length <= 63 && DNS1123_LABEL.test(text);
@@ -102,7 +104,7 @@ export function parseWholeNumber(raw: string, min: number, max: number): number 
  */
 export function parseScheduledIntervalHours(raw: string): number | undefined {
   const text = raw.trim();
-  if (/^[+]?\d+$/.test(text)) return parseWholeNumber(text, 1, 8760);
+  if (/^[+]?\d+$/.test(text)) return parseWholeNumber(text, 1, MAX_INTERVAL_HOURS);
   const fields = text.split(/\s+/);
   if (fields.length !== 5) {
     throw new InvalidValue('expected a whole number of hours (the chart) or a cron schedule of 5 fields (the OpenShift template)');

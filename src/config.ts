@@ -5,6 +5,7 @@ import { EnvError, EnvMissingError, cleanEnv, makeValidator } from 'envalid';
 import type { ReporterOptions } from 'envalid';
 import {
   InvalidValue,
+  MAX_INTERVAL_HOURS,
   isDnsLabel,
   parseAffinity,
   parseImage,
@@ -88,6 +89,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * This program's own image: it runs the pass and holds /usr/local/bin/kip-helper. The chart, the
+ * OpenShift templates, the Dockerfile and the README use the same reference (test/program-image.test.ts).
+ */
+export const PROGRAM_IMAGE = 'quay.io/eclipse/kubernetes-image-puller:latest';
+
 /** Defaults are raw strings and go through the same parsers as user input. */
 export const DEFAULTS = {
   CACHING_INTERVAL_HOURS: '1',
@@ -101,7 +108,7 @@ export const DEFAULTS = {
   IMAGE_PULL_SECRETS: '',
   AFFINITY: '{}',
   TOLERATIONS: '[]',
-  KIP_IMAGE: 'quay.io/eclipse/kubernetes-image-puller:next',
+  KIP_IMAGE: PROGRAM_IMAGE,
   DAEMONSET_ANNOTATIONS: '{}',
   PRIORITY_CLASS_NAME: '',
   CACHING_RUN_AS_USER: '65532',
@@ -173,7 +180,7 @@ function daemonSetName(raw: string): string {
 
 const SPECS = {
   IMAGES: validator(parseImages)({ desc: 'images to cache, as name=image;name=image' }),
-  CACHING_INTERVAL_HOURS: validator((raw) => parseWholeNumber(raw, 1, 8760))(),
+  CACHING_INTERVAL_HOURS: validator((raw) => parseWholeNumber(raw, 1, MAX_INTERVAL_HOURS))(),
   CACHING_MEMORY_REQUEST: validator(parseQuantityText)(),
   CACHING_MEMORY_LIMIT: validator(parseQuantityText)(),
   CACHING_CPU_REQUEST: validator(parseQuantityText)(),
@@ -207,15 +214,35 @@ const SPECS = {
 
 export type Environment = Record<string, string | undefined>;
 
+function isSet(env: Environment, name: string): boolean {
+  const value = env[name];
+  return value !== undefined && !(value.trim() === '' && BLANK_MEANS_DEFAULT.has(name));
+}
+
+/**
+ * Kubernetes gives a container that has only a limit a request equal to it. Likewise a request
+ * left to its default follows a limit below that default, instead of exceeding it; a request that
+ * was set is checked against the limit as given (crossChecks).
+ */
+function requestsFollowingLowerLimits(env: Environment, merged: Record<string, string>): Record<string, string> {
+  const adjusted = { ...merged };
+  for (const kind of ['MEMORY', 'CPU'] as const) {
+    const request = `CACHING_${kind}_REQUEST` as const;
+    const limit = (merged[`CACHING_${kind}_LIMIT`] ?? '').trim();
+    const limited = parseQuantity(limit);
+    const defaultRequest = parseQuantity(DEFAULTS[request]);
+    if (isSet(env, request) || limited === undefined || defaultRequest === undefined || limited >= defaultRequest) continue;
+    adjusted[request] = limit;
+  }
+  return adjusted;
+}
+
 function withDefaults(env: Environment): Record<string, string> {
   const merged: Record<string, string> = { ...DEFAULTS };
   for (const name of Object.keys(SPECS)) {
-    const value = env[name];
-    if (value === undefined) continue;
-    if (value.trim() === '' && BLANK_MEANS_DEFAULT.has(name)) continue;
-    merged[name] = value;
+    if (isSet(env, name)) merged[name] = env[name] ?? '';
   }
-  return merged;
+  return requestsFollowingLowerLimits(env, merged);
 }
 
 function collectProblems(raw: Record<string, string>) {

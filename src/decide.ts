@@ -2,6 +2,7 @@
 // pass (pass.ts) carries out the decision.
 import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
+import type { DeploymentState } from './cluster.ts';
 import type { RefreshMode } from './config.ts';
 import type { DaemonSet, OwnerReference } from './k8s-types.ts';
 
@@ -9,6 +10,7 @@ export type Decision =
   | { action: 'create'; body: DaemonSet }
   | UpdateDecision
   | { action: 'recreate'; body: DaemonSet; changed: string[]; uid: string }
+  | TakeOverDecision
   | { action: 'refuse'; reason: string }
   | { action: 'wait-for-deletion' }
   | { action: 'none'; tolerated: string[] };
@@ -27,6 +29,16 @@ export interface UpdateDecision {
   confirm: boolean;
 }
 
+/** Replace the DaemonSet the Go puller left (delete exactly `uid`, then create), as a recreate does. */
+export interface TakeOverDecision {
+  action: 'take-over';
+  body: DaemonSet;
+  uid: string;
+  /** The Go puller's Deployment that owned it. */
+  deployment: string;
+  deploymentState: 'absent' | 'being-deleted';
+}
+
 export interface DecisionInput {
   desired: DaemonSet;
   live: DaemonSet | undefined;
@@ -38,6 +50,26 @@ export interface DecisionInput {
   refreshMode: RefreshMode;
   /** The CronJob owner to add when the live object lacks it; undefined when there is none to add. */
   owner: OwnerReference | undefined;
+  /** The state of the Deployment that owns a DaemonSet left by the Go puller; read only for such a DaemonSet. */
+  goPullerDeploymentState?: DeploymentState;
+}
+
+/** The selector of the Go puller's DaemonSet (utils/clusterutils.go), legacy "test" label included. */
+const GO_PULLER_SELECTOR: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'image-puller', test: 'daemonset-test' };
+
+function hasExactly(labels: Record<string, string>, expected: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(expected);
+  return Object.keys(labels).length === keys.length && keys.every((key) => labels[key] === expected[key]);
+}
+
+/**
+ * The name of the Deployment that owns `live` when `live` is the DaemonSet the Go puller creates:
+ * exactly its selector and, among its owners, an apps Deployment. Anything else is undefined.
+ */
+export function goPullerDeployment(live: DaemonSet): string | undefined {
+  const selector = live.spec.selector as DaemonSet['spec']['selector'] & { matchExpressions?: unknown[] };
+  if ((selector.matchExpressions ?? []).length > 0 || !hasExactly(selector.matchLabels, GO_PULLER_SELECTOR)) return undefined;
+  return (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'Deployment' && ref.apiVersion.startsWith('apps/'))?.name;
 }
 
 /** A CronJob run starts a little after the previous one did; this much early still counts as due. */
@@ -120,17 +152,41 @@ function replacement(desired: DaemonSet, live: DaemonSet): DaemonSet {
   };
 }
 
+/**
+ * A DaemonSet this program does not manage. The Go puller's is replaced once its Deployment is
+ * gone or going, so that switching needs no manual step; while that Deployment runs, the Go puller
+ * would delete and recreate the DaemonSet every interval, so it is left alone. Any other is refused.
+ */
+function decideForeign(input: DecisionInput, live: DaemonSet): Decision {
+  const { desired } = input;
+  const name = `${desired.metadata.namespace ?? ''}/${desired.metadata.name ?? ''}`;
+  const deployment = goPullerDeployment(live);
+  if (deployment === undefined) {
+    const managedBy = live.metadata.labels?.[MANAGED_BY_LABEL];
+    return {
+      action: 'refuse',
+      reason: `DaemonSet ${name} exists but is not managed by ${PROGRAM_NAME} (label ${MANAGED_BY_LABEL} is ${managedBy === undefined ? 'absent' : `"${managedBy}"`}); it was left untouched. Delete it or choose another DAEMONSET_NAME.`,
+    };
+  }
+  if (live.metadata.deletionTimestamp !== undefined) return { action: 'wait-for-deletion' };
+  const state = input.goPullerDeploymentState;
+  if (state === 'absent' || state === 'being-deleted') {
+    const body = withRefreshedAt(withOwner(desired, input.owner), input.now.toISOString());
+    return { action: 'take-over', body, uid: live.metadata.uid ?? '', deployment, deploymentState: state };
+  }
+  const namespace = desired.metadata.namespace ?? '';
+  const why = state === 'exists' ? `whose Deployment ${namespace}/${deployment} still runs` : `and whether its Deployment ${namespace}/${deployment} still runs is not known`;
+  return {
+    action: 'refuse',
+    reason: `DaemonSet ${name} was created by the Go kubernetes-image-puller, ${why}; it was left untouched. Remove the Go puller (uninstall its release, or kubectl -n ${namespace} delete deployment ${deployment}) and the next pass replaces its DaemonSet.`,
+  };
+}
+
 export function decide(input: DecisionInput): Decision {
   const { desired, live, now } = input;
   const stamp = now.toISOString();
   if (live === undefined) return { action: 'create', body: withRefreshedAt(withOwner(desired, input.owner), stamp) };
-  if (live.metadata.labels?.[MANAGED_BY_LABEL] !== PROGRAM_NAME) {
-    const managedBy = live.metadata.labels?.[MANAGED_BY_LABEL];
-    return {
-      action: 'refuse',
-      reason: `DaemonSet ${desired.metadata.namespace ?? ''}/${desired.metadata.name ?? ''} exists but is not managed by ${PROGRAM_NAME} (label ${MANAGED_BY_LABEL} is ${managedBy === undefined ? 'absent' : `"${managedBy}"`}); it was left untouched. Delete it or choose another DAEMONSET_NAME.`,
-    };
-  }
+  if (live.metadata.labels?.[MANAGED_BY_LABEL] !== PROGRAM_NAME) return decideForeign(input, live);
   if (live.metadata.deletionTimestamp !== undefined) return { action: 'wait-for-deletion' };
   if (!sameSelector(desired, live)) {
     const owner = input.owner ?? (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'CronJob');

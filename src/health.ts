@@ -1,6 +1,8 @@
 // Is the rollout complete, and if not, why? The verdict follows `kubectl rollout status`; the
 // diagnosis groups unready pods by image and reason so it stays a few lines on any cluster size.
 import type { WarningEvent } from './cluster.ts';
+import { PROGRAM_IMAGE } from './config.ts';
+import { HELPER_IN_IMAGE, INSTALL_CONTAINER } from './desired.ts';
 import type { ContainerStatus, DaemonSet, Pod } from './k8s-types.ts';
 
 export interface Rollout {
@@ -34,6 +36,8 @@ export interface DiagnosisGroup {
   nodes: number;
   exampleNode: string;
   message: string | undefined;
+  /** What to change, when the finding alone does not say. */
+  remedy?: string;
 }
 
 const BENIGN_WAITING = new Set(['PodInitializing', 'ContainerCreating']);
@@ -42,12 +46,48 @@ interface Finding {
   image: string;
   reason: string;
   message: string | undefined;
+  remedy?: string;
+}
+
+/** How container runtimes report a command that is not in the image. */
+const START_FAILURES = new Set(['StartError', 'ContainerCannotRun', 'RunContainerError', 'CreateContainerError']);
+const NO_SUCH_FILE = /no such file|not found/i;
+
+/**
+ * Why the install container could not run the helper, when it could not: the image (KIP_IMAGE) has
+ * no /usr/local/bin/kip-helper. A failed pull or a crash inside the helper are other findings.
+ */
+function helperStartFailure(status: ContainerStatus): string | undefined {
+  for (const terminated of [status.state?.terminated, status.lastState?.terminated]) {
+    if (terminated === undefined) continue;
+    const code = terminated.exitCode ?? 0;
+    if (code === 127 || code === 128 || START_FAILURES.has(terminated.reason ?? '') || NO_SUCH_FILE.test(terminated.message ?? '')) {
+      return `${terminated.reason ?? 'terminated'}, exit code ${String(code)}`;
+    }
+  }
+  const waiting = status.state?.waiting;
+  if (waiting !== undefined && START_FAILURES.has(waiting.reason ?? '') && NO_SUCH_FILE.test(waiting.message ?? '')) return waiting.reason;
+  return undefined;
+}
+
+function missingHelperFinding(image: string, evidence: string): Finding {
+  return {
+    image: `KIP_IMAGE=${image}`,
+    reason: `no ${HELPER_IN_IMAGE} in the image`,
+    message: evidence,
+    remedy: `set KIP_IMAGE to this program's image (${PROGRAM_IMAGE}), as the chart and the OpenShift templates do`,
+  };
 }
 
 function containerFindings(statuses: ContainerStatus[] | undefined, images: Map<string, string>): Finding[] {
   const findings: Finding[] = [];
   for (const status of statuses ?? []) {
     const image = images.get(status.name) ?? status.image;
+    const helperFailure = status.name === INSTALL_CONTAINER ? helperStartFailure(status) : undefined;
+    if (helperFailure !== undefined) {
+      findings.push(missingHelperFinding(image, helperFailure));
+      continue;
+    }
     const waiting = status.state?.waiting;
     if (waiting?.reason !== undefined && !BENIGN_WAITING.has(waiting.reason)) {
       findings.push({ image, reason: waiting.reason, message: waiting.message });
@@ -110,7 +150,7 @@ export class Diagnosis {
 
   groups(): DiagnosisGroup[] {
     return [...this.#groups.values()]
-      .map(({ image, reason, nodes, exampleNode, message }) => ({ image, reason, nodes, exampleNode, message }))
+      .map(({ image, reason, nodes, exampleNode, message, remedy }) => ({ image, reason, nodes, exampleNode, message, ...(remedy === undefined ? {} : { remedy }) }))
       // A named image and reason is the actionable cause; generic "not ready yet" groups come after it.
       .sort((a, b) => Number(a.image === '-') - Number(b.image === '-') || b.nodes - a.nodes || a.image.localeCompare(b.image) || a.reason.localeCompare(b.reason));
   }
@@ -147,7 +187,8 @@ export function summarize(groups: DiagnosisGroup[], rollout: Rollout, controller
   const lines = groups.slice(0, MAX_DIAGNOSIS_LINES).map((group) => {
     const what = group.image === '-' ? group.reason : `${group.image}: ${group.reason}`;
     const message = group.message === undefined ? '' : ` (${group.message.slice(0, 120)})`;
-    return `${what} on ${String(group.nodes)} node${group.nodes === 1 ? '' : 's'}, e.g. ${group.exampleNode}${message}`;
+    const remedy = group.remedy === undefined ? '' : `; ${group.remedy}`;
+    return `${what} on ${String(group.nodes)} node${group.nodes === 1 ? '' : 's'}, e.g. ${group.exampleNode}${message}${remedy}`;
   });
   if (groups.length > MAX_DIAGNOSIS_LINES) {
     const rest = groups.slice(MAX_DIAGNOSIS_LINES).reduce((sum, group) => sum + group.nodes, 0);

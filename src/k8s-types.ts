@@ -90,15 +90,19 @@ export interface DaemonSet {
   status?: DaemonSetStatus;
 }
 
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: Record<string, unknown>;
+  terminated?: { reason?: string; exitCode?: number; message?: string };
+}
+
 export interface ContainerStatus {
   name: string;
   image: string;
   ready?: boolean;
-  state?: {
-    waiting?: { reason?: string; message?: string };
-    running?: Record<string, unknown>;
-    terminated?: { reason?: string; exitCode?: number };
-  };
+  state?: ContainerState;
+  /** The previous run: while a failing container waits to restart, the failure is recorded here. */
+  lastState?: ContainerState;
 }
 
 export interface Pod {

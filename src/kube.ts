@@ -265,6 +265,15 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
         throw error;
       }
     },
+    async readDeployment(deploymentName) {
+      try {
+        const deployment = await call('get', 'deployments.apps', () => apps.readNamespacedDeployment({ name: deploymentName, namespace }, reading));
+        return deployment.metadata?.deletionTimestamp === undefined ? 'exists' : 'being-deleted';
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return 'absent';
+        throw error;
+      }
+    },
     async readSecret(secretName) {
       try {
         const secret = await call('get', 'secrets', () => core.readNamespacedSecret({ name: secretName, namespace }, reading));

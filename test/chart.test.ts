@@ -2,7 +2,10 @@
 // fail if it is missing, because CI always builds it). No cluster is needed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { configWarnings, loadConfig } from '../src/config.ts';
+import { MAX_INTERVAL_HOURS } from '../src/config-parsers.ts';
 import {
   adler32,
   at,
@@ -13,6 +16,7 @@ import {
   helm,
   helmTemplate,
   renderChart,
+  upstreamChartValues,
   upstreamHelmValues,
   withValuesFile,
   type KubeObject,
@@ -34,9 +38,11 @@ const CONFIG_KEYS = [
   'DAEMONSET_NAME',
   'IMAGES',
   'IMAGE_PULL_SECRETS',
+  'KIP_IMAGE',
   'LOG_FORMAT',
   'LOG_LEVEL',
   'MAX_UNAVAILABLE',
+  'NAMESPACE',
   'NODE_SELECTOR',
   'PLAIN_HTTP_REGISTRIES',
   'PRIORITY_CLASS_NAME',
@@ -74,7 +80,7 @@ describe('helm lint', () => {
 describe('objects rendered from the upstream README example values', () => {
   const objects = renderChart({ release: RELEASE, namespace: NS, values: upstreamHelmValues });
 
-  it('are the ServiceAccount, Role, RoleBinding, ConfigMap, CronJob and first-pass Job', () => {
+  it('are the ServiceAccount, Roles, RoleBindings, ConfigMap, CronJob and first-pass Job', () => {
     const hooks = (o: KubeObject) => (o.metadata.annotations as Record<string, string> | undefined)?.['helm.sh/hook'];
     const plain = objects.filter((o) => !hooks(o)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(plain, [
@@ -82,7 +88,9 @@ describe('objects rendered from the upstream README example values', () => {
       'CronJob/kubernetes-image-puller',
       'Job/kubernetes-image-puller-first-pass-1',
       'Role/k8s-image-puller',
+      'Role/k8s-image-puller-go-puller',
       'RoleBinding/k8s-image-puller',
+      'RoleBinding/k8s-image-puller-go-puller',
       'ServiceAccount/k8s-image-puller',
     ]);
     const hooked = objects.filter(hooks).map((o) => `${o.kind}/${o.metadata.name}:${hooks(o)}`).sort();
@@ -115,7 +123,7 @@ describe('objects rendered from the upstream README example values', () => {
   });
 
   it('grant the Role exactly the verbs the pass needs, in its namespace only', () => {
-    const role = find(objects, 'Role');
+    const role = find(objects, 'Role', 'k8s-image-puller');
     assert.deepEqual(role['rules'], [
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
@@ -123,10 +131,19 @@ describe('objects rendered from the upstream README example values', () => {
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
     ]);
     assert.equal(objects.some((o) => o.kind.startsWith('Cluster')), false, 'nothing cluster-wide');
-    const binding = find(objects, 'RoleBinding');
+    const binding = find(objects, 'RoleBinding', 'k8s-image-puller');
     assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-image-puller' });
     assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);
     assert.equal(find(objects, 'ServiceAccount')['automountServiceAccountToken'], false);
+  });
+
+  it('let the pass read one Deployment, the Go puller\'s, to learn whether it still runs before taking over its DaemonSet', () => {
+    assert.deepEqual(find(objects, 'Role', 'k8s-image-puller-go-puller')['rules'], [
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['kubernetes-image-puller'], verbs: ['get'] },
+    ]);
+    const binding = find(objects, 'RoleBinding', 'k8s-image-puller-go-puller');
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-image-puller-go-puller' });
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);
   });
 
   it('make the CronJob safe to run unattended', () => {
@@ -237,6 +254,19 @@ describe('CronJob schedule', () => {
     assert.ok(minutes.size >= 3, `expected different minutes, got ${[...minutes].join(' | ')}`);
   });
 
+  it('has the same upper bound for cachingIntervalHours as the pass', () => {
+    const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as { properties: { configMap: { properties: { cachingIntervalHours: { anyOf: Array<{ maximum?: number }> } } } } };
+    const maxima = schema.properties.configMap.properties.cachingIntervalHours.anyOf.flatMap((option) => (option.maximum === undefined ? [] : [option.maximum]));
+    assert.deepEqual(maxima, [MAX_INTERVAL_HOURS]);
+  });
+
+  it('accepts every interval the pass accepts, up to a year (8760 hours), as a number or a string', () => {
+    for (const hours of [8760, '8760', '999', 1000, '7999', '8699', '8759']) {
+      const env = passEnvironment(renderChart({ values: withConfig({ cachingIntervalHours: hours }) }));
+      assert.equal(loadConfig(env).intervalHours, Number(hours), JSON.stringify(hours));
+    }
+  });
+
   it('uses `schedule` verbatim when set, and then gives the pass no interval to compare with', () => {
     const objects = renderChart({ values: withConfig({ cachingIntervalHours: '6' }, { schedule: '5 4 * * 1' }) });
     assert.equal(at(find(objects, 'CronJob'), 'spec.schedule'), '5 4 * * 1');
@@ -338,6 +368,13 @@ describe('values', () => {
     });
   }
 
+  it('a limit alone below the default request lowers the request with it; by default the pass gets the upstream resources', () => {
+    const limited = loadConfig(passEnvironment(renderChart({ values: { configMap: { cachingMemoryLimit: '5Mi', cachingCpuLimit: '20m' } } })));
+    assert.deepEqual(limited.resources, { requests: { cpu: '20m', memory: '5Mi' }, limits: { cpu: '20m', memory: '5Mi' } });
+    const defaults = loadConfig(passEnvironment(renderChart({ values: { configMap: { images: 'a=nginx:1' } } })));
+    assert.deepEqual(defaults.resources, { requests: { cpu: '.05', memory: '10Mi' }, limits: { cpu: '.2', memory: '20Mi' } });
+  });
+
   it('a longer rollout timeout moves the Job deadline with it', () => {
     const cronJob = find(renderChart({ values: withConfig({ rolloutTimeoutSeconds: 900 }) }), 'CronJob');
     assert.ok((at(cronJob, 'spec.jobTemplate.spec.activeDeadlineSeconds') as number) > 900);
@@ -364,17 +401,101 @@ describe('values', () => {
   });
 });
 
+describe('a values file in the upstream chart\'s current layout', () => {
+  const customized = {
+    ...upstreamChartValues,
+    deploymentName: 'che-puller',
+    priorityClassName: 'puller-priority',
+    tolerations: [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }],
+    nodeSelector: { 'node-role.kubernetes.io/infra': '' },
+    containerSecurityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true },
+  };
+
+  it('passes helm lint --strict, and renders without a warning', () => {
+    const res = withValuesFile(upstreamChartValues, (file) => helm(['lint', '--strict', chartDir, '--values', file]));
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const rendered = helmTemplate({ values: upstreamChartValues });
+    assert.equal(rendered.code, 0, rendered.stderr);
+    assert.equal(rendered.stderr, '', 'helm printed warnings');
+  });
+
+  it('names the DaemonSet and the CronJob after deploymentName, as the upstream chart named its DaemonSet', () => {
+    const objects = renderChart({ values: customized });
+    assert.equal(find(objects, 'CronJob').metadata.name, 'che-puller');
+    assert.equal(configData(objects)['DAEMONSET_NAME'], 'che-puller');
+    assert.equal(passEnvironment(objects)['CRONJOB_NAME'], 'che-puller');
+    const named = renderChart({ values: { ...customized, appName: 'cache' } });
+    assert.equal(configData(named)['DAEMONSET_NAME'], 'cache', 'appName, when given, wins');
+  });
+
+  it('lets the pass read the Deployment named by deploymentName, and no other', () => {
+    const role = find(renderChart({ values: customized }), 'Role', 'k8s-image-puller-go-puller');
+    assert.deepEqual(role['rules'], [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['che-puller'], verbs: ['get'] }]);
+  });
+
+  it('applies what configured the Deployment to the pass\'s pod: resources, scheduling, priority, security context', () => {
+    const objects = renderChart({ values: customized });
+    for (const podSpec of [cronJobPodSpec(find(objects, 'CronJob')), at(find(objects, 'Job'), 'spec.template.spec') as ReturnType<typeof cronJobPodSpec>]) {
+      const pod = podSpec as ReturnType<typeof cronJobPodSpec> & Record<string, unknown>;
+      assert.deepEqual(pod.containers[0]!.resources, upstreamChartValues.resources);
+      assert.equal(pod['priorityClassName'], 'puller-priority');
+      assert.deepEqual(pod['tolerations'], customized.tolerations);
+      assert.deepEqual(pod['nodeSelector'], customized.nodeSelector);
+      assert.deepEqual(pod.containers[0]!.securityContext, {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+      }, 'containerSecurityContext over the chart\'s defaults');
+    }
+  });
+
+  it('puts deploymentAnnotations on the CronJob and on its pods', () => {
+    const objects = renderChart({ values: { ...customized, job: { podAnnotations: { 'example.com/own': 'yes' } } } });
+    const cronJob = find(objects, 'CronJob');
+    assert.deepEqual(cronJob.metadata['annotations'], { 'reloader.stakater.com/auto': 'true' });
+    assert.deepEqual(at(cronJob, 'spec.jobTemplate.spec.template.metadata.annotations'), { 'example.com/own': 'yes', 'reloader.stakater.com/auto': 'true' });
+  });
+
+  // NOTES.txt, which says so, is not rendered by `helm template`; e2e/packaging/helm-upstream-layout.test.ts reads it.
+  it('runs this chart\'s image where the values name the Go puller\'s (image.tag: next)', () => {
+    const objects = renderChart({ values: upstreamChartValues });
+    const image = 'quay.io/eclipse/kubernetes-image-puller:latest';
+    assert.equal(cronJobPodSpec(find(objects, 'CronJob')).containers[0]!.image, image);
+    assert.equal(passEnvironment(objects)['KIP_IMAGE'], image);
+    assert.equal(find(objects, 'CronJob').metadata.labels?.['app.kubernetes.io/version'], 'latest');
+    const mirror = renderChart({ values: { ...upstreamChartValues, image: { repository: 'registry.example.com/kip', tag: 'next' } } });
+    assert.equal(cronJobPodSpec(find(mirror, 'CronJob')).containers[0]!.image, 'registry.example.com/kip:next', 'any other image is used as given');
+  });
+
+  it('accepts priorityClassName: {} of older upstream values as none', () => {
+    const pod = cronJobPodSpec(find(renderChart({ values: { ...upstreamChartValues, priorityClassName: {} } }), 'CronJob')) as unknown as Record<string, unknown>;
+    assert.equal(pod['priorityClassName'], undefined);
+  });
+
+  it('gives the pass the configuration the upstream values describe', () => {
+    const config = loadConfig(passEnvironment(renderChart({ values: upstreamChartValues })));
+    assert.deepEqual(config.images.map((image) => image.name), ['che-code', 'base-developer-image']);
+    assert.equal(config.daemonSetName, 'kubernetes-image-puller');
+    assert.equal(config.intervalHours, 1);
+  });
+});
+
 describe('values.schema.json rejects bad values with a message naming them', () => {
   const cases: Array<{ values: unknown; names: RegExp }> = [
     { values: withConfig({ cachingIntervalHours: 0 }), names: /cachingIntervalHours/ },
     { values: withConfig({ cachingIntervalHours: '0' }), names: /cachingIntervalHours/ },
     { values: withConfig({ cachingIntervalHours: '3h' }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: 8761 }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: '8761' }), names: /cachingIntervalHours/ },
+    { values: withConfig({ cachingIntervalHours: '9999' }), names: /cachingIntervalHours/ },
     { values: withConfig({ images: 'quay.io/eclipse/che-theia:next' }), names: /images/ },
     { values: withConfig({ images: 'Theia=quay.io/eclipse/che-theia:next' }), names: /images/ },
     { values: withConfig({ images: 'a=x:1;;b=y:2' }), names: /images/ },
     { values: withConfig({ images: '' }), names: /images/ },
     { values: withConfig({ cachingIntervalHour: '2' }), names: /cachingIntervalHour/ },
     { values: withConfig({ cachingMemoryRequest: '10 MB' }), names: /cachingMemoryRequest/ },
+    { values: withConfig({ cachingMemoryRequest: 'Mi' }), names: /cachingMemoryRequest/ },
     { values: withConfig({ logLevel: 'trace' }), names: /logLevel/ },
     { values: withConfig({ logFormat: 'yaml' }), names: /logFormat/ },
     { values: withConfig({ maxUnavailable: 'ten' }), names: /maxUnavailable/ },
@@ -386,9 +507,16 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: { cronJob: { backofLimit: 3 } }, names: /backofLimit/ },
     { values: { cronJob: { activeDeadlineSeconds: 86401 } }, names: /activeDeadlineSeconds/ },
     { values: { job: { resources: { request: { cpu: '1' } } } }, names: /request/ },
+    { values: { ...upstreamChartValues, deploymentAnotations: {} }, names: /deploymentAnotations/ },
+    { values: { ...upstreamChartValues, resources: { request: { cpu: '1' } } }, names: /request/ },
+    { values: { ...upstreamChartValues, updateStrategy: { type: 'Recreat' } }, names: /updateStrategy|type/ },
+    { values: { ...upstreamChartValues, containerSecurityContext: 'restricted' }, names: /containerSecurityContext/ },
+    { values: { ...upstreamChartValues, deploymentName: 'Che_Puller' }, names: /deploymentName/ },
+    { values: { ...upstreamChartValues, tolerations: { key: 'a' } }, names: /tolerations/ },
+    { values: { ...upstreamChartValues, priorityClassName: { name: 'x' } }, names: /priorityClassName/ },
   ];
   for (const c of cases) {
-    it(JSON.stringify(c.values).slice(0, 110), () => {
+    it(`${String(c.names)} in ${JSON.stringify(c.values).slice(0, 100)}`, () => {
       const res = helmTemplate({ values: c.values });
       assert.notEqual(res.code, 0, `helm template accepted it:\n${res.stdout.slice(0, 400)}`);
       assert.match(res.stderr, /schema/i, res.stderr);

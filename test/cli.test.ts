@@ -62,3 +62,28 @@ describe('command line', () => {
     assert.match(stdout, /^\S+ ERROR invalid IMAGES="": expected at least one entry/m);
   });
 });
+
+describe('values the Go puller let through, rejected as the README lists them', () => {
+  const cases: Array<{ env: Record<string, string>; variable: string; says: RegExp }> = [
+    { env: { IMAGES: 'che-code' }, variable: 'IMAGES', says: /entry "che-code" has no "="/ },
+    { env: { IMAGES: 'a=b=c' }, variable: 'IMAGES', says: /image "b=c" of "a" is not a valid image reference/ },
+    { env: { IMAGES: '=quay.io/x' }, variable: 'IMAGES', says: /empty name/ },
+    { env: { IMAGES: 'code=' }, variable: 'IMAGES', says: /image "" of "code" is empty/ },
+    { env: { IMAGES: 'che-code=quay.io/a:1;che-code=quay.io/b:1' }, variable: 'IMAGES', says: /name "che-code" appears more than once/ },
+    { env: { IMAGES: 'RELATED_IMAGE_code=quay.io/a:1' }, variable: 'IMAGES', says: /not a DNS-1123 label/ },
+    { env: { TOLERATIONS: '[{"key":"gpu","efect":"NoSchedule"}]' }, variable: 'TOLERATIONS', says: /toleration #1 has unknown field "efect"/ },
+    { env: { AFFINITY: '{"nodeAfinity":{}}' }, variable: 'AFFINITY', says: /unknown field "nodeAfinity"/ },
+    { env: { CACHING_INTERVAL_HOURS: '1h' }, variable: 'CACHING_INTERVAL_HOURS', says: /whole number from 1 to 8760/ },
+    { env: { CACHING_INTERVAL_HOURS: '1.5' }, variable: 'CACHING_INTERVAL_HOURS', says: /whole number from 1 to 8760/ },
+    { env: { CACHING_MEMORY_REQUEST: '64Mi' }, variable: 'CACHING_MEMORY_REQUEST', says: /above CACHING_MEMORY_LIMIT=20Mi/ },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.env)}: --dry-run exits 2 naming ${c.variable}`, () => {
+      const { code, stdout } = run(['--dry-run'], { IMAGES: 'che-code=quay.io/che-incubator/che-code:next', LOG_FORMAT: 'text', ...c.env });
+      assert.equal(code, 2, stdout);
+      assert.match(stdout, new RegExp(`ERROR invalid ${c.variable}=`));
+      assert.match(stdout, c.says);
+    });
+  }
+});
+

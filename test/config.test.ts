@@ -94,6 +94,31 @@ describe('SCHEDULED_INTERVAL_HOURS: the interval the CronJob schedule was made f
   }
 });
 
+describe('a request that was not set follows a lower limit, as Kubernetes does with a limit alone', () => {
+  const cases: Array<{ env: Environment; requests: { cpu: string; memory: string }; why: string }> = [
+    { env: { CACHING_MEMORY_LIMIT: '5Mi' }, requests: { cpu: '.05', memory: '5Mi' }, why: 'memory limit below the default request' },
+    { env: { CACHING_CPU_LIMIT: '20m' }, requests: { cpu: '20m', memory: '10Mi' }, why: 'cpu limit below the default request' },
+    { env: { CACHING_MEMORY_LIMIT: ' 5Mi ', CACHING_MEMORY_REQUEST: ' ' }, requests: { cpu: '.05', memory: '5Mi' }, why: 'a blank request is not set; the limit is trimmed' },
+    { env: { CACHING_MEMORY_LIMIT: '64Mi' }, requests: { cpu: '.05', memory: '10Mi' }, why: 'a limit above the default request leaves the default' },
+    { env: { CACHING_MEMORY_LIMIT: '10Mi' }, requests: { cpu: '.05', memory: '10Mi' }, why: 'a limit equal to the default request' },
+    { env: { CACHING_MEMORY_LIMIT: '4Mi', CACHING_MEMORY_REQUEST: '2Mi' }, requests: { cpu: '.05', memory: '2Mi' }, why: 'a request that was set stays' },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.env)} → requests ${JSON.stringify(c.requests)} (${c.why})`, () => {
+      assert.deepEqual(loadConfig({ IMAGES: 'a=nginx', ...c.env }).resources.requests, c.requests);
+    });
+  }
+
+  it('an explicit request above the limit is still an error, naming the value that was set', () => {
+    assert.match(problemsOf({ IMAGES: 'a=nginx', CACHING_MEMORY_LIMIT: '5Mi', CACHING_MEMORY_REQUEST: '10Mi' })['CACHING_MEMORY_REQUEST'] ?? '', /above CACHING_MEMORY_LIMIT=5Mi/);
+    assert.match(problemsOf({ IMAGES: 'a=nginx', CACHING_CPU_LIMIT: '20m', CACHING_CPU_REQUEST: '.05' })['CACHING_CPU_REQUEST'] ?? '', /above CACHING_CPU_LIMIT=20m/);
+  });
+
+  it('an unparsable limit is reported for itself, not as a request problem', () => {
+    assert.deepEqual(Object.keys(problemsOf({ IMAGES: 'a=nginx', CACHING_MEMORY_LIMIT: '5 MB' })), ['CACHING_MEMORY_LIMIT']);
+  });
+});
+
 describe('loadConfig trims every value before it checks or uses it', () => {
   // A value of every variable that is not the default, so that a variable whose padding survived
   // into the Config (and from there into the manifest) would show up as a difference.

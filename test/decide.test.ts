@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
-import { REFRESH_EARLINESS_MS, confirmUpdate, decide, refreshDue } from '../src/decide.ts';
+import { REFRESH_EARLINESS_MS, confirmUpdate, decide, goPullerDeployment, refreshDue } from '../src/decide.ts';
 import type { DecisionInput } from '../src/decide.ts';
 import { REFRESHED_AT_ANNOTATION, desiredDaemonSet } from '../src/desired.ts';
 import { specDifferences } from '../src/drift.ts';
@@ -176,6 +176,99 @@ describe('decide', () => {
     const live = asLive(desiredFor());
     live.metadata.deletionTimestamp = NOW.toISOString();
     assert.equal(decide(input(live)).action, 'wait-for-deletion');
+  });
+});
+
+/** The DaemonSet the Go puller leaves behind (utils/clusterutils.go): its legacy selector, owned by its Deployment. */
+function goPullerDaemonSet(): DaemonSet {
+  const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: {
+      name: 'kubernetes-image-puller',
+      namespace: 'cache',
+      uid: 'go-ds-uid',
+      resourceVersion: '7',
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'kubernetes-image-puller', uid: 'go-deployment-uid' }],
+    },
+    spec: {
+      selector: { matchLabels: { ...labels } },
+      template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: 'che-code', image: 'quay.io/che-incubator/che-code:next', command: ['/kip/sleep'] }] } },
+    },
+  };
+}
+
+describe('goPullerDeployment: the Go puller\'s DaemonSet, recognized precisely', () => {
+  const cases: Array<{ why: string; edit: (ds: DaemonSet) => void; deployment: string | undefined }> = [
+    { why: 'its selector and its owner, a Deployment', edit: () => undefined, deployment: 'kubernetes-image-puller' },
+    { why: 'a Deployment of another name (DEPLOYMENT_NAME)', edit: (ds) => { ds.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'che-puller', uid: 'u' }]; }, deployment: 'che-puller' },
+    { why: 'no owner', edit: (ds) => { delete ds.metadata.ownerReferences; }, deployment: undefined },
+    { why: 'owned by something else', edit: (ds) => { ds.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'x', uid: 'u' }]; }, deployment: undefined },
+    { why: 'a Deployment of another API group', edit: (ds) => { ds.metadata.ownerReferences = [{ apiVersion: 'example.com/v1', kind: 'Deployment', name: 'x', uid: 'u' }]; }, deployment: undefined },
+    { why: 'without the legacy "test" label', edit: (ds) => { delete ds.spec.selector.matchLabels['test']; }, deployment: undefined },
+    { why: 'a selector with one more label', edit: (ds) => { ds.spec.selector.matchLabels['team'] = 'a'; }, deployment: undefined },
+    { why: 'a selector with expressions as well', edit: (ds) => { (ds.spec.selector as { matchExpressions?: unknown[] }).matchExpressions = [{ key: 'a', operator: 'Exists' }]; }, deployment: undefined },
+  ];
+  for (const c of cases) {
+    it(`${c.why} → ${String(c.deployment)}`, () => {
+      const ds = goPullerDaemonSet();
+      c.edit(ds);
+      assert.equal(goPullerDeployment(ds), c.deployment);
+    });
+  }
+
+  it('does not take this program\'s own DaemonSet for one', () => {
+    assert.equal(goPullerDeployment(asLive(desiredFor())), undefined);
+  });
+});
+
+describe('decide, with a DaemonSet left by the Go puller', () => {
+  it('takes it over when its Deployment is gone, as a recreate carrying the old UID', () => {
+    const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' };
+    const decision = decide(input(goPullerDaemonSet(), { goPullerDeploymentState: 'absent', owner }));
+    assert.equal(decision.action, 'take-over');
+    if (decision.action !== 'take-over') return;
+    assert.equal(decision.uid, 'go-ds-uid');
+    assert.equal(decision.deployment, 'kubernetes-image-puller');
+    assert.equal(decision.deploymentState, 'absent');
+    assert.deepEqual(decision.body.spec.selector, desiredFor().spec.selector);
+    assert.deepEqual(decision.body.metadata.ownerReferences, [owner], 'owned by the CronJob only, not by the Go Deployment');
+    assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+  });
+
+  it('takes it over when its Deployment is being deleted', () => {
+    const decision = decide(input(goPullerDaemonSet(), { goPullerDeploymentState: 'being-deleted' }));
+    assert.equal(decision.action, 'take-over');
+    assert.equal(decision.action === 'take-over' && decision.deploymentState, 'being-deleted');
+  });
+
+  it('refuses while its Deployment still runs, naming the Deployment and what to do', () => {
+    const decision = decide(input(goPullerDaemonSet(), { goPullerDeploymentState: 'exists' }));
+    assert.equal(decision.action, 'refuse');
+    const reason = decision.action === 'refuse' ? decision.reason : '';
+    assert.match(reason, /Go kubernetes-image-puller/);
+    assert.match(reason, /Deployment cache\/kubernetes-image-puller still runs/);
+    assert.match(reason, /left untouched/);
+    assert.match(reason, /kubectl -n cache delete deployment kubernetes-image-puller/);
+  });
+
+  it('refuses when nobody looked at the Deployment, rather than guess', () => {
+    assert.equal(decide(input(goPullerDaemonSet())).action, 'refuse');
+  });
+
+  it('waits while the Go puller deletes its own DaemonSet (it does on SIGTERM)', () => {
+    const live = goPullerDaemonSet();
+    live.metadata.deletionTimestamp = NOW.toISOString();
+    assert.equal(decide(input(live, { goPullerDeploymentState: 'absent' })).action, 'wait-for-deletion');
+  });
+
+  it('refuses any other foreign DaemonSet, whatever is said about a Deployment', () => {
+    const live = goPullerDaemonSet();
+    live.spec.selector.matchLabels = { app: 'someone-else' };
+    const decision = decide(input(live, { goPullerDeploymentState: 'absent' }));
+    assert.equal(decision.action, 'refuse');
+    assert.match(decision.action === 'refuse' ? decision.reason : '', /not managed by kubernetes-image-puller/);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Diagnosis, MAX_DIAGNOSIS_LINES, podFindings, rolloutOf, summarize } from '../src/health.ts';
-import type { DaemonSet, Pod } from '../src/k8s-types.ts';
+import type { ContainerStatus, DaemonSet, Pod } from '../src/k8s-types.ts';
 
 function daemonSet(status: DaemonSet['status'], generation = 2): DaemonSet {
   return { metadata: { generation }, spec: { selector: { matchLabels: {} }, template: { metadata: {}, spec: { containers: [] } } }, status };
@@ -98,6 +98,55 @@ describe('diagnosis', () => {
   it('still says something when no pod reports an error', () => {
     const lines = summarize([], rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 4, numberAvailable: 1 })));
     assert.deepEqual(lines, ['3 of 4 nodes have no available pod yet, and no pod reports an error']);
+  });
+});
+
+function groupsOf(pods: Pod[]) {
+  const diagnosis = new Diagnosis();
+  diagnosis.add(pods);
+  return diagnosis.groups();
+}
+
+describe('an install container that cannot start the helper: KIP_IMAGE lacks it', () => {
+  const goImage = 'quay.io/eclipse/kubernetes-image-puller:next';
+  function installing(status: Omit<ContainerStatus, 'name' | 'image'>, node = 'n1'): Pod {
+    return {
+      metadata: { name: `p-${node}` },
+      spec: {
+        nodeName: node,
+        initContainers: [{ name: 'kip-install-helper', image: goImage }, { name: 'a', image: 'quay.io/a:1' }],
+        containers: [{ name: 'kip-hold', image: goImage }],
+      },
+      status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False' }], initContainerStatuses: [{ name: 'kip-install-helper', image: goImage, ...status }] },
+    };
+  }
+  const noSuchFile = 'failed to create containerd task: OCI runtime create failed: exec: "/usr/local/bin/kip-helper": stat /usr/local/bin/kip-helper: no such file or directory: unknown';
+  const cases: Array<{ status: Omit<ContainerStatus, 'name' | 'image'>; why: string }> = [
+    { status: { state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container' } }, lastState: { terminated: { exitCode: 128, reason: 'StartError', message: noSuchFile } } }, why: 'containerd, in back-off after a StartError' },
+    { status: { state: { terminated: { exitCode: 128, reason: 'StartError', message: noSuchFile } } }, why: 'containerd, StartError' },
+    { status: { state: { terminated: { exitCode: 127, reason: 'ContainerCannotRun' } } }, why: 'docker, exit code 127' },
+    { status: { state: { waiting: { reason: 'RunContainerError', message: noSuchFile } } }, why: 'a runtime that reports it while waiting' },
+    { status: { state: { waiting: { reason: 'CreateContainerError', message: 'executable file not found in $PATH' } } }, why: 'CRI-O' },
+  ];
+  for (const c of cases) {
+    it(`says so and how to fix it (${c.why})`, () => {
+      const findings = podFindings(installing(c.status));
+      assert.equal(findings.length, 1, JSON.stringify(findings));
+      const lines = summarize(groupsOf([installing(c.status, 'n1'), installing(c.status, 'n2')]), rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 2 })));
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(lines[0] ?? '', new RegExp(`^KIP_IMAGE=${goImage.replace(/[.]/g, '\\.')}: no /usr/local/bin/kip-helper in the image on 2 nodes, e\\.g\\. n1 .*; set KIP_IMAGE to this program's image \\(quay\\.io/eclipse/kubernetes-image-puller:latest\\)`));
+    });
+  }
+
+  it('keeps a pull failure of KIP_IMAGE a pull failure', () => {
+    const findings = podFindings(installing({ state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }));
+    assert.deepEqual(findings, [{ image: goImage, reason: 'ImagePullBackOff', message: 'Back-off pulling image' }]);
+  });
+
+  it('does not blame KIP_IMAGE for a cached image that exits with 127', () => {
+    const pod = installing({ state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    pod.status?.initContainerStatuses?.push({ name: 'a', image: 'quay.io/a:1', state: { terminated: { exitCode: 127, reason: 'Error' } } });
+    assert.deepEqual(podFindings(pod), [{ image: 'quay.io/a:1', reason: 'Error', message: undefined }]);
   });
 });
 

@@ -21,6 +21,7 @@ import {
   openshiftTemplateFiles,
   processOpenShiftTemplates,
   comparableToTemplates,
+  everyUpstreamOpenShiftParameter,
   renderChart,
   upstreamHelmValues,
   upstreamOpenShiftDefaults,
@@ -162,6 +163,13 @@ describe('openshift/ templates', () => {
     });
   }
 
+  it('CACHING_MEMORY_LIMIT or CACHING_CPU_LIMIT alone below the default request lowers the request with it', () => {
+    const environment = (params: Record<string, string>) =>
+      processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')), params)[0]!['data'] as Record<string, string>;
+    assert.deepEqual(loadConfig(environment({ CACHING_MEMORY_LIMIT: '5Mi', CACHING_CPU_LIMIT: '20m' })).resources.requests, { cpu: '20m', memory: '5Mi' });
+    assert.deepEqual(loadConfig(environment({})).resources, { requests: { cpu: '.05', memory: '10Mi' }, limits: { cpu: '.2', memory: '20Mi' } }, 'the upstream defaults');
+  });
+
   it('CACHING_RUN_AS_USER defaults to empty so OpenShift assigns the UID', () => {
     const [configMap] = processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')));
     assert.equal((configMap!['data'] as Record<string, string>)['CACHING_RUN_AS_USER'], '');
@@ -220,6 +228,53 @@ describe('openshift/ templates', () => {
   });
 });
 
+describe('every parameter of the upstream templates is accepted by oc process -p, and takes effect', () => {
+  const processed = (file: keyof typeof everyUpstreamOpenShiftParameter) =>
+    processTemplate(loadTemplate(join(openshiftDir, file)), everyUpstreamOpenShiftParameter[file], { random: () => 0 });
+  const app = processed('app.yaml');
+  const configMap = find(processed('configmap.yaml'), 'ConfigMap');
+  const params = everyUpstreamOpenShiftParameter;
+
+  it('app.yaml: what configured the Go puller\'s Deployment configures the pass\'s pod', () => {
+    const pod = cronJobPodSpec(find(app, 'CronJob')) as ReturnType<typeof cronJobPodSpec> & Record<string, unknown>;
+    assert.equal(pod.serviceAccountName, 'che-puller');
+    assert.equal(pod['priorityClassName'], 'puller-priority');
+    assert.equal(pod.containers[0]!.image, 'registry.example.com/mirror/kubernetes-image-puller:latest');
+    assert.deepEqual(pod.containers[0]!.resources, { requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu: '300m', memory: '192Mi' } });
+  });
+
+  it('app.yaml: the pass may read the Deployment DEPLOYMENT_NAME names, and no other', () => {
+    assert.deepEqual(find(app, 'Role', 'che-puller-go-puller')['rules'], [
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['che-puller'], verbs: ['get'] },
+    ]);
+    const binding = find(app, 'RoleBinding', 'che-puller-go-puller');
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'che-puller-go-puller' });
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'che-puller' }]);
+  });
+
+  it('configmap.yaml: every value reaches the ConfigMap and the pass accepts it', () => {
+    const data = configMap['data'] as Record<string, string>;
+    for (const [name, value] of Object.entries(params['configmap.yaml'])) assert.equal(data[name], value, name);
+    const config = loadConfig(data);
+    assert.equal(config.namespace, 'che-images');
+    assert.equal(config.helperImage, params['configmap.yaml']['KIP_IMAGE']);
+    assert.deepEqual(config.resources, { requests: { cpu: '.02', memory: '8Mi' }, limits: { cpu: '.1', memory: '16Mi' } });
+  });
+
+  it('the pass runs in its pod\'s namespace with the image app.yaml runs, whatever NAMESPACE and KIP_IMAGE say', () => {
+    const container = cronJobPodSpec(find(app, 'CronJob')).containers[0]!;
+    const env = containerEnvironment(container, { [configMap.metadata.name!]: configMap['data'] as Record<string, string> }, 'project-a');
+    assert.equal(env['NAMESPACE'], 'project-a');
+    assert.equal(env['KIP_IMAGE'], 'registry.example.com/mirror/kubernetes-image-puller:latest');
+  });
+
+  it('with their defaults, the new parameters leave the pod as the chart\'s', () => {
+    const pod = cronJobPodSpec(find(processTemplate(loadTemplate(join(openshiftDir, 'app.yaml'))), 'CronJob')) as ReturnType<typeof cronJobPodSpec> & Record<string, unknown>;
+    assert.equal(pod['priorityClassName'], '', 'empty: no PriorityClass');
+    assert.deepEqual(pod.containers[0]!.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+  });
+});
+
 describe('templates processed with the upstream example parameters match the chart', () => {
   const fromTemplates = processOpenShiftTemplates(upstreamOpenShiftParameters);
   const fromChart = comparableToTemplates(renderChart({ values: upstreamHelmValues }));
@@ -239,9 +294,11 @@ describe('templates processed with the upstream example parameters match the cha
     assert.deepEqual(t, c);
   });
 
-  it('same Role rules and binding', () => {
-    assert.deepEqual(find(fromTemplates, 'Role')['rules'], find(fromChart, 'Role')['rules']);
-    assert.deepEqual(find(fromTemplates, 'RoleBinding')['roleRef'], find(fromChart, 'RoleBinding')['roleRef']);
+  it('same Role rules and bindings', () => {
+    for (const name of ['k8s-image-puller', 'k8s-image-puller-go-puller']) {
+      assert.deepEqual(find(fromTemplates, 'Role', name)['rules'], find(fromChart, 'Role', name)['rules'], name);
+      assert.deepEqual(find(fromTemplates, 'RoleBinding', name)['roleRef'], find(fromChart, 'RoleBinding', name)['roleRef'], name);
+    }
   });
 
   it('same pass environment, ServiceAccount, security context and failure policy', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../src/cluster.ts';
-import type { Cluster, RequestCounts, SecretData, WarningEvent } from '../src/cluster.ts';
+import type { Cluster, DeploymentState, RequestCounts, SecretData, WarningEvent } from '../src/cluster.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DaemonSet, Pod } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
@@ -118,6 +118,14 @@ class MemoryCluster implements Cluster {
   readCronJobUid() {
     this.#count('GET');
     return Promise.resolve(this.cronJobUid);
+  }
+  /** Deployments by name; any other name is absent. */
+  deployments = new Map<string, DeploymentState>();
+  deploymentReads: string[] = [];
+  readDeployment(name: string) {
+    this.#count('GET');
+    this.deploymentReads.push(name);
+    return Promise.resolve(this.deployments.get(name) ?? 'absent');
   }
   secrets = new Map<string, SecretData>();
   readSecret(name: string) {
@@ -306,6 +314,87 @@ describe('runPass', () => {
     assert.equal(outcome.action, 'recreated');
     assert.deepEqual(cluster.writes, ['create', 'event', 'delete', 'create', 'event']);
     assert.notEqual(cluster.daemonSet?.metadata.uid, uid);
+  });
+});
+
+/** What the Go puller leaves: its DaemonSet, with its legacy selector, owned by its Deployment. */
+function goPullerDaemonSet(deployment = 'kubernetes-image-puller'): DaemonSet {
+  const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: {
+      name: 'kubernetes-image-puller',
+      namespace: 'cache',
+      uid: 'go-ds-uid',
+      resourceVersion: '7',
+      generation: 1,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: 'go-deployment-uid' }],
+    },
+    spec: { selector: { matchLabels: { ...labels } }, template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: 'che-code', image: 'quay.io/che-incubator/che-code:next' }] } } },
+  };
+}
+
+describe('runPass, taking over from the Go puller', () => {
+  it('replaces its DaemonSet once its Deployment is gone, records it in an Event and ends healthy', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet();
+    const outcome = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.equal(outcome.exitCode, 0, outcome.error);
+    assert.equal(outcome.action, 'took-over');
+    assert.deepEqual(cluster.deploymentReads, ['kubernetes-image-puller']);
+    assert.deepEqual(cluster.writes, ['delete', 'create', 'event']);
+    assert.deepEqual(cluster.events, ['Normal/TookOver']);
+    assert.equal(cluster.daemonSet?.metadata.labels?.['app.kubernetes.io/managed-by'], 'kubernetes-image-puller');
+    assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences?.map((ref) => ref.kind), ['CronJob']);
+    const next = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.equal(next.action, 'unchanged');
+    assert.deepEqual(cluster.deploymentReads, ['kubernetes-image-puller'], 'its own DaemonSet needs no Deployment read');
+  });
+
+  it('replaces it while its Deployment is being deleted', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet('che-puller');
+    cluster.deployments.set('che-puller', 'being-deleted');
+    const outcome = await pass(cluster);
+    assert.equal(outcome.action, 'took-over');
+    assert.deepEqual(cluster.deploymentReads, ['che-puller']);
+  });
+
+  it('refuses while its Deployment runs (exit 4), naming it, and writes nothing', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet();
+    cluster.deployments.set('kubernetes-image-puller', 'exists');
+    const before = structuredClone(cluster.daemonSet);
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 4);
+    assert.equal(outcome.action, 'refused');
+    assert.match(outcome.error ?? '', /Deployment cache\/kubernetes-image-puller still runs/);
+    assert.deepEqual(cluster.writes, []);
+    assert.deepEqual([cluster.daemonSet?.metadata, cluster.daemonSet?.spec], [before.metadata, before.spec]);
+  });
+
+  it('refuses (exit 4) when the Role may not read that Deployment, saying which value grants it', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet('che-puller');
+    cluster.readDeployment = () => Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'deployments.apps "che-puller" is forbidden', verb: 'get', resource: 'deployments.apps' }));
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 4);
+    assert.match(outcome.error ?? '', /may not read Deployment cache\/che-puller/);
+    assert.match(outcome.error ?? '', /deploymentName=che-puller/);
+    assert.match(outcome.error ?? '', /DEPLOYMENT_NAME=che-puller/);
+    assert.deepEqual(cluster.writes, []);
+  });
+
+  it('reads no Deployment for any other foreign DaemonSet, and refuses it', async () => {
+    const cluster = new MemoryCluster();
+    const foreign = goPullerDaemonSet();
+    foreign.spec.selector.matchLabels = { app: 'someone-else' };
+    cluster.daemonSet = foreign;
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 4);
+    assert.deepEqual(cluster.deploymentReads, []);
+    assert.deepEqual(cluster.writes, []);
   });
 });
 

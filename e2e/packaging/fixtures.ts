@@ -31,6 +31,73 @@ export const upstreamHelmValues = {
   },
 };
 
+/**
+ * A values file in the upstream chart's current layout (deploy/helm, 2026-07): its top-level values
+ * configured the long-running Deployment, `image.tag: next` names the Go puller's image, and
+ * `configMap.images` is a folded block with trailing semicolons.
+ */
+export const upstreamChartValues = {
+  deploymentName: 'kubernetes-image-puller',
+  deploymentAnnotations: { 'reloader.stakater.com/auto': 'true' },
+  image: { repository: 'quay.io/eclipse/kubernetes-image-puller', tag: 'next' },
+  serviceAccount: { name: 'k8s-image-puller' },
+  updateStrategy: { type: 'Recreate' },
+  priorityClassName: '',
+  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+  tolerations: [],
+  nodeSelector: {},
+  containerSecurityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  configMap: {
+    name: 'k8s-image-puller',
+    images: 'che-code=quay.io/che-incubator/che-code:next;\nbase-developer-image=quay.io/devfile/base-developer-image:ubi9-latest;\n',
+    cachingIntervalHours: 1,
+    cachingMemoryRequest: '10Mi',
+    cachingMemoryLimit: '20Mi',
+    cachingCpuRequest: '.05',
+    cachingCpuLimit: '.2',
+    nodeSelector: '{}',
+    imagePullSecrets: '',
+    affinity: '{}',
+    tolerations: '[]',
+    daemonsetAnnotations: '{}',
+  },
+};
+
+/**
+ * Every parameter of the upstream OpenShift templates (deploy/openshift, 2026-07), by file, with a
+ * value that is not the default, as `oc process -f <file> -p NAME=value …` would get them.
+ */
+export const everyUpstreamOpenShiftParameter: Record<(typeof openshiftTemplateFiles)[number], Record<string, string>> = {
+  'serviceaccount.yaml': { SERVICEACCOUNT_NAME: 'che-puller' },
+  'configmap.yaml': {
+    IMAGES: 'che-code=quay.io/che-incubator/che-code:next;',
+    DAEMONSET_NAME: 'che-cache',
+    CACHING_INTERVAL_HOURS: '6',
+    NAMESPACE: 'che-images',
+    CACHING_MEMORY_REQUEST: '8Mi',
+    CACHING_MEMORY_LIMIT: '16Mi',
+    CACHING_CPU_REQUEST: '.02',
+    CACHING_CPU_LIMIT: '.1',
+    NODE_SELECTOR: '{"kubernetes.io/os":"linux"}',
+    IMAGE_PULL_SECRETS: 'pull-one;pull-two',
+    AFFINITY: '{}',
+    TOLERATIONS: '[{"operator":"Exists","effect":"NoSchedule"}]',
+    DAEMONSET_ANNOTATIONS: '{"example.com/team":"ide"}',
+    KIP_IMAGE: 'registry.example.com/mirror/kubernetes-image-puller:latest',
+  },
+  'app.yaml': {
+    DEPLOYMENT_NAME: 'che-puller',
+    SERVICEACCOUNT_NAME: 'che-puller',
+    IMAGE: 'registry.example.com/mirror/kubernetes-image-puller',
+    IMAGE_TAG: 'latest',
+    PRIORITY_CLASS_NAME: 'puller-priority',
+    DEPLOYMENT_CPU_REQUEST: '20m',
+    DEPLOYMENT_CPU_LIMIT: '300m',
+    DEPLOYMENT_MEMORY_REQUEST: '96Mi',
+    DEPLOYMENT_MEMORY_LIMIT: '192Mi',
+  },
+};
+
 /** The same settings as the upstream OpenShift parameters (README "Configuration - Openshift"). */
 export const upstreamOpenShiftParameters: Record<string, string> = {
   SERVICEACCOUNT_NAME: 'k8s-image-puller',
@@ -44,21 +111,26 @@ export const upstreamOpenShiftParameters: Record<string, string> = {
   IMAGES: upstreamHelmValues.configMap.images,
 };
 
-/** The upstream defaults each template file must keep (README tables), by file. */
+/**
+ * The upstream defaults each template file must keep (README tables), by file. CACHING_MEMORY_REQUEST
+ * is empty, which the pass reads as the upstream 10Mi unless the limit is lower (tested on its own).
+ */
 export const upstreamOpenShiftDefaults: Record<(typeof openshiftTemplateFiles)[number], Record<string, string>> = {
   'serviceaccount.yaml': { SERVICEACCOUNT_NAME: 'k8s-image-puller' },
   'configmap.yaml': {
     DAEMONSET_NAME: 'kubernetes-image-puller',
     CACHING_INTERVAL_HOURS: '1',
-    CACHING_MEMORY_REQUEST: '10Mi',
     CACHING_MEMORY_LIMIT: '20Mi',
     NODE_SELECTOR: '{}',
+    NAMESPACE: 'k8s-image-puller',
   },
   'app.yaml': {
     SERVICEACCOUNT_NAME: 'k8s-image-puller',
     IMAGE: 'quay.io/eclipse/kubernetes-image-puller',
     IMAGE_TAG: 'latest',
     DAEMONSET_NAME: 'kubernetes-image-puller',
+    DEPLOYMENT_NAME: 'kubernetes-image-puller',
+    PRIORITY_CLASS_NAME: '',
   },
 };
 

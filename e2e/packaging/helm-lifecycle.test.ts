@@ -42,6 +42,7 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
       assert.ok(await getJson(kind, name, ns), `${kind}/${name} was not created`);
     }
     assert.match(res.stdout, /create job --from=cronjob\/kubernetes-image-puller/, 'NOTES.txt explains a manual run');
+    assert.doesNotMatch(res.stdout, /updateStrategy|image\.tag=next/, 'no note about upstream values these values do not use');
   });
 
   test('2. the pass runs with a token of the chart ServiceAccount and creates the DaemonSet owned by the CronJob', async () => {
@@ -78,6 +79,9 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
       ['create', 'events', ns, true],
       ['list', 'events', ns, true],
       ['get', 'cronjobs.batch', ns, true],
+      ['get', 'deployments.apps/kubernetes-image-puller', ns, true],
+      ['get', 'deployments.apps/another', ns, false],
+      ['list', 'deployments.apps', ns, false],
       ['get', 'secrets', ns, false],
       ['list', 'secrets', ns, false],
       ['patch', 'daemonsets.apps', ns, false],

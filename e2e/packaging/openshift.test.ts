@@ -3,18 +3,31 @@
 // give the chart's objects, and run a pass with the template's ServiceAccount, with the DaemonSet UID
 // left to the platform (CACHING_RUN_AS_USER empty) as OpenShift's restricted-v2 needs.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestNamespace, deleteNamespace, explain, getJson, kubectl, kubectlOk, runPass } from '../lib/harness.ts';
 import { assertCaches, expectPass, getPuller } from '../lib/puller.ts';
-import { comparableToTemplates, processOpenShiftTemplates, renderChart, upstreamHelmValues, upstreamOpenShiftParameters } from './fixtures.ts';
+import { loadTemplate, processTemplate } from '../lib/openshift-template.ts';
+import {
+  comparableToTemplates,
+  everyUpstreamOpenShiftParameter,
+  openshiftDir,
+  openshiftTemplateFiles,
+  processOpenShiftTemplates,
+  renderChart,
+  upstreamHelmValues,
+  upstreamOpenShiftParameters,
+} from './fixtures.ts';
 import { livePassEnv, tokenKubeconfig } from './live.ts';
 
 let ns = '';
+let everyParameterNs = '';
 before(async () => {
   ns = await createTestNamespace('kip-openshift');
 });
 after(async () => {
-  if (ns !== '' && process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+  if (process.env.KIP_E2E_KEEP === '1') return;
+  for (const namespace of [ns, everyParameterNs]) if (namespace !== '') await deleteNamespace(namespace);
 });
 
 const objects = processOpenShiftTemplates(upstreamOpenShiftParameters);
@@ -47,5 +60,29 @@ describe('OpenShift templates', { timeout: 400_000 }, () => {
     const podSpec = ds.spec.template.spec as { securityContext?: Record<string, unknown>; initContainers?: Array<{ securityContext?: Record<string, unknown> }> };
     const uids = [podSpec.securityContext?.['runAsUser'], ...(podSpec.initContainers ?? []).map((c) => c.securityContext?.['runAsUser'])];
     assert.deepEqual(uids.filter((u) => u !== undefined), [], 'no runAsUser anywhere: the platform picks it');
+  });
+});
+
+describe('OpenShift templates with every upstream parameter', { timeout: 200_000 }, () => {
+  test('oc process -p accepts each file\'s parameters; the API server takes the objects and a pass with them is healthy', async () => {
+    everyParameterNs = await createTestNamespace('kip-openshift-params');
+    const objects = openshiftTemplateFiles.flatMap((file) =>
+      processTemplate(loadTemplate(join(openshiftDir, file)), everyUpstreamOpenShiftParameter[file]));
+    const res = await kubectl(['apply', '-n', everyParameterNs, '-f', '-'], { input: list(objects) });
+    assert.equal(res.code, 0, explain(res));
+
+    const env = await livePassEnv('cronjob', 'kubernetes-image-puller', everyParameterNs);
+    assert.equal(env['NAMESPACE'], everyParameterNs, 'the pass works in its own project, whatever NAMESPACE says');
+    const kubeconfig = await tokenKubeconfig(everyParameterNs, everyUpstreamOpenShiftParameter['app.yaml']['SERVICEACCOUNT_NAME']!);
+    const summary = expectPass(await runPass(env, { kubeconfig }), 0);
+    assert.equal(summary.action, 'created', JSON.stringify(summary));
+    const daemonSetName = everyUpstreamOpenShiftParameter['configmap.yaml']['DAEMONSET_NAME']!;
+    const ds = await getPuller(everyParameterNs, daemonSetName);
+    assertCaches(ds, everyUpstreamOpenShiftParameter['configmap.yaml']['IMAGES']!.replace(/;$/, ''));
+    assert.equal(
+      ds.spec.template.spec.initContainers?.[0]?.image,
+      `${everyUpstreamOpenShiftParameter['app.yaml']['IMAGE']!}:${everyUpstreamOpenShiftParameter['app.yaml']['IMAGE_TAG']!}`,
+      'the helper comes from the image app.yaml runs',
+    );
   });
 });

@@ -12,8 +12,9 @@ import { FIRST_POLL_MS, PassError } from './context.ts';
 import { digestRefresher, rateLimitWarnings } from './digests.ts';
 import type { DigestRefresh } from './digests.ts';
 import type { PassContext } from './context.ts';
+import { goPullerDeploymentState } from './go-puller.ts';
 
-export type Action = 'created' | 'updated' | 'restarted' | 'recreated' | 'unchanged' | 'refused' | 'failed';
+export type Action = 'created' | 'updated' | 'restarted' | 'recreated' | 'took-over' | 'unchanged' | 'refused' | 'failed';
 
 export interface Reconciled {
   daemonSet: DaemonSet;
@@ -79,7 +80,7 @@ async function announceRefresh(ctx: PassContext, decision: Decision, live: Daemo
 
 async function decideWithServer(ctx: PassContext, desired: DaemonSet, live: DaemonSet | undefined): Promise<Decision> {
   const facts = { now: ctx.now(), intervalHours: ctx.config.intervalHours, hasMutableImages: hasMutableImages(ctx.config), refreshMode: ctx.config.refreshMode };
-  const decision = decide({ desired, live, ...facts, owner: await ownerToAdd(ctx, live) });
+  const decision = decide({ desired, live, ...facts, owner: await ownerToAdd(ctx, live), goPullerDeploymentState: await goPullerDeploymentState(ctx, live) });
   if (decision.action !== 'update' || !decision.confirm || live === undefined) return decision;
   const preview = await ctx.retrying(() => validated(() => ctx.cluster.previewReplace(decision.body)));
   return confirmUpdate({ proposed: decision, preview, live, now: facts.now, restartDue: restartDue(facts, live) });
@@ -112,7 +113,8 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
       if (decision.restart) await ctx.record(updated, 'Normal', 'Restarted', `rolling restart to re-pull tagged images (every ${String(config.intervalHours)}h)`);
       return { daemonSet: updated, action: decision.changed.length === 0 ? 'restarted' : 'updated', changed: decision.changed, tolerated: [] };
     }
-    case 'recreate': {
+    case 'recreate':
+    case 'take-over': {
       // Everything that can fail before the delete is done first, so a failure never leaves the cluster without a DaemonSet.
       await validated(() => previewUnderSpareName(cluster, decision.body));
       try {
@@ -122,6 +124,11 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }
       const created = await validated(() => cluster.createDaemonSet(decision.body));
+      if (decision.action === 'take-over') {
+        const why = decision.deploymentState === 'absent' ? 'is gone' : 'is being deleted';
+        await ctx.record(created, 'Normal', 'TookOver', `replaced the DaemonSet left by the Go kubernetes-image-puller, whose Deployment ${decision.deployment} ${why}`);
+        return { daemonSet: created, action: 'took-over', changed: ['daemonset'], tolerated: [] };
+      }
       await ctx.record(created, 'Normal', 'Recreated', `recreated because ${decision.changed.join(', ')} cannot change in place`);
       return { daemonSet: created, action: 'recreated', changed: decision.changed, tolerated: [] };
     }

@@ -17,14 +17,62 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "kip.labels" -}}
 {{ include "kip.selectorLabels" . }}
 helm.sh/chart: {{ include "kip.chart" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | toString | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/version: {{ include "kip.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: kubernetes-image-puller
 {{- end -}}
 
+{{/* The DaemonSet and the CronJob: appName, else deploymentName, as the upstream chart named its DaemonSet. */}}
+{{- define "kip.appName" -}}
+{{- .Values.appName | default .Values.deploymentName | default "kubernetes-image-puller" -}}
+{{- end -}}
+
+{{/* The Go puller's Deployment whose DaemonSet a pass may take over once it is gone. */}}
+{{- define "kip.goPullerDeployment" -}}
+{{- .Values.deploymentName | default "kubernetes-image-puller" -}}
+{{- end -}}
+
+{{/*
+Non-empty when the values name the Go puller's image as the upstream chart does (image.tag: next): it
+has no pass and no helper, so this chart runs its own image instead.
+*/}}
+{{- define "kip.namesGoPullerImage" -}}
+{{- if and (eq (toString .Values.image.repository) "quay.io/eclipse/kubernetes-image-puller") (eq (toString .Values.image.tag) "next") -}}yes{{- end -}}
+{{- end -}}
+
+{{- define "kip.imageTag" -}}
+{{- if include "kip.namesGoPullerImage" . -}}
+{{- .Chart.AppVersion -}}
+{{- else -}}
+{{- .Values.image.tag | default .Chart.AppVersion | toString -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The chart's own image: runs the pass and provides the DaemonSet's helper (KIP_IMAGE). */}}
 {{- define "kip.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
+{{- printf "%s:%s" .Values.image.repository (include "kip.imageTag" .) -}}
+{{- end -}}
+
+{{/*
+The pass's pod, where the upstream layout's values for the Deployment it replaced apply: `resources`,
+`nodeSelector` and `tolerations` replace job.*; `containerSecurityContext` and `deploymentAnnotations`
+are merged over job.securityContext and job.podAnnotations. Each renders YAML, or nothing.
+*/}}
+{{- define "kip.passResources" -}}
+{{- with (.Values.resources | default .Values.job.resources) }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{- define "kip.passContainerSecurityContext" -}}
+{{- with mergeOverwrite (deepCopy (.Values.job.securityContext | default dict)) (deepCopy (.Values.containerSecurityContext | default dict)) }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{- define "kip.passPodAnnotations" -}}
+{{- with mergeOverwrite (deepCopy (.Values.job.podAnnotations | default dict)) (deepCopy (.Values.deploymentAnnotations | default dict)) }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/* Older upstream values set priorityClassName: {} for none. */}}
+{{- define "kip.passPriorityClassName" -}}
+{{- if kindIs "string" .Values.priorityClassName }}{{ .Values.priorityClassName }}{{ end -}}
 {{- end -}}
 
 {{/* A value given either as a JSON string (the upstream form) or as YAML, rendered as a JSON string. */}}
@@ -139,9 +187,9 @@ template:
     labels:
       {{- include "kip.labels" . | nindent 6 }}
       app.kubernetes.io/component: reconcile-pass
-    {{- with .Values.job.podAnnotations }}
+    {{- with include "kip.passPodAnnotations" . }}
     annotations:
-      {{- toYaml . | nindent 6 }}
+      {{- . | nindent 6 }}
     {{- end }}
   spec:
     serviceAccountName: {{ .Values.serviceAccount.name }}
@@ -149,15 +197,18 @@ template:
     automountServiceAccountToken: true
     enableServiceLinks: false
     restartPolicy: Never
+    {{- with include "kip.passPriorityClassName" . }}
+    priorityClassName: {{ . }}
+    {{- end }}
     {{- with .Values.job.podSecurityContext }}
     securityContext:
       {{- toYaml . | nindent 6 }}
     {{- end }}
-    {{- with .Values.job.nodeSelector }}
+    {{- with (.Values.nodeSelector | default .Values.job.nodeSelector) }}
     nodeSelector:
       {{- toYaml . | nindent 6 }}
     {{- end }}
-    {{- with .Values.job.tolerations }}
+    {{- with (.Values.tolerations | default .Values.job.tolerations) }}
     tolerations:
       {{- toYaml . | nindent 6 }}
     {{- end }}
@@ -174,7 +225,7 @@ template:
               fieldRef:
                 fieldPath: metadata.namespace
           - name: CRONJOB_NAME
-            value: {{ .Values.appName | quote }}
+            value: {{ include "kip.appName" . | quote }}
           - name: KIP_IMAGE
             value: {{ include "kip.image" . | quote }}
           # Set here, not in the ConfigMap: they describe this Job and its CronJob as rendered, so the
@@ -187,12 +238,12 @@ template:
           {{- end }}
         # The last log lines become the pod's termination message (kubectl describe / get -o yaml).
         terminationMessagePolicy: FallbackToLogsOnError
-        {{- with .Values.job.resources }}
+        {{- with include "kip.passResources" . }}
         resources:
-          {{- toYaml . | nindent 10 }}
+          {{- . | nindent 10 }}
         {{- end }}
-        {{- with .Values.job.securityContext }}
+        {{- with include "kip.passContainerSecurityContext" . }}
         securityContext:
-          {{- toYaml . | nindent 10 }}
+          {{- . | nindent 10 }}
         {{- end }}
 {{- end -}}
