@@ -42,6 +42,11 @@ export KUBECONFIG="$ROOT/e2e/.e2e/$KIP_CLUSTER.kubeconfig"
 set +e
 node e2e/bench/bench.ts | tee "$RESULT"
 code=${PIPESTATUS[0]}
+if [ "$code" -eq 0 ]; then
+  log "refresh benchmark: a real registry, ${NODES} nodes"
+  node e2e/bench/refresh.ts | tee -a "$RESULT"
+  code=${PIPESTATUS[0]}
+fi
 set -e
 log "finished with exit $code in $(( $(date +%s) - t0 ))s; table saved to $RESULT"
 exit "$code"

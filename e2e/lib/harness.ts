@@ -436,7 +436,7 @@ export async function untaintNode(node: string, key: string): Promise<void> {
 }
 
 /** Sets the kwok cluster to `replicas` nodes and waits until all of them can take DaemonSet pods. */
-export async function scaleNodes(replicas: number): Promise<string[]> {
+export async function scaleNodes(replicas: number, timeoutMs = 60_000): Promise<string[]> {
   const result = await kwokctl(['scale', 'node', '--replicas', String(replicas)]);
   if (result.code !== 0) throw new Error(`kwokctl scale node --replicas ${replicas} exited ${result.code}: ${result.stderr.trim()}`);
   return waitFor(
@@ -445,7 +445,7 @@ export async function scaleNodes(replicas: number): Promise<string[]> {
       const nodes = await listJson<Node>('nodes');
       return nodes.length === replicas && nodes.every(nodeIsSchedulable) ? nodes.map((n) => n.metadata.name).sort() : undefined;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs },
   );
 }
 
