@@ -13,7 +13,7 @@ kip_prepare
 # The directories to put on the user's PATH afterwards: the binaries, and the Node it fetched if any.
 user_path=$BIN_DIR
 if [ "$PATH" != "$path_before" ]; then user_path="$BIN_DIR:$(dirname "$(command -v node)")"; fi
-export KIP_CLUSTER=kip-demo
+export KIP_CLUSTER=${KIP_DEMO_CLUSTER:-kip-demo}   # the quick-start check (e2e/quickstart.test.ts) uses its own
 NAMESPACE=kip-demo
 IMAGES='alpine=docker.io/library/alpine:3.22;busybox=docker.io/library/busybox:1.37;pause=registry.k8s.io/pause:3.10'
 
