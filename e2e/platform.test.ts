@@ -13,7 +13,7 @@ import {
   auditLogOrSkip,
   auditRequests,
   createTestNamespace,
-  deleteNamespace,
+  releaseNamespace,
   explain,
   formatRequests,
   kubectlOk,
@@ -71,7 +71,7 @@ describe('a mutating admission policy adds a label to every pod template', { tim
   });
   after(async () => {
     await kubectlOk(['delete', 'mutatingadmissionpolicybinding,mutatingadmissionpolicy', policyName, '--ignore-not-found']);
-    if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+    await releaseNamespace(ns);
   });
 
   test('three passes: the first creates, the next two write nothing and restart no pod', async (t) => {
@@ -118,7 +118,7 @@ describe('false is a value', { timeout: 120_000 }, () => {
     ns = await createTestNamespace('kip-false');
   });
   after(async () => {
-    if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+    await releaseNamespace(ns);
   });
 
   test('removing automountServiceAccountToken: false from the live object is repaired', async () => {
@@ -146,7 +146,7 @@ describe('values only the API server can judge', { timeout: 240_000 }, () => {
     resourceVersion = (await getPuller(ns)).metadata.resourceVersion;
   });
   after(async () => {
-    if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+    await releaseNamespace(ns);
   });
 
   for (const c of cases) {
@@ -174,7 +174,7 @@ describe('a ResourceQuota that forbids the pods', { timeout: 120_000 }, () => {
     await apply([{ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'kip-no-pods', namespace: ns }, spec: { hard: { pods: '0' } } }]);
   });
   after(async () => {
-    if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+    await releaseNamespace(ns);
   });
 
   test('exit 3, and the diagnosis names the quota', async () => {

@@ -9,6 +9,7 @@ import {
   auditRequests,
   createTestNamespace,
   deleteNamespace,
+  releaseNamespace,
   explain,
   formatRequests,
   kubectl,
@@ -52,7 +53,7 @@ describe('refresh by digest, anonymous registry', { timeout: 300_000 }, () => {
   });
   after(async () => {
     await registry.stop();
-    if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+    await releaseNamespace(ns);
   });
 
   test('the first pass records the digest of every tag; the second writes nothing and makes one HEAD per tag', async (t) => {
@@ -118,7 +119,7 @@ describe('refresh by digest, private registries', { timeout: 300_000 }, () => {
     ns = await createTestNamespace('kip-digest-private');
   });
   after(async () => {
-    if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+    await releaseNamespace(ns);
   });
 
   test('Basic auth with credentials from a dockerconfigjson Secret; a wrong password is a warning naming the Secret', async () => {

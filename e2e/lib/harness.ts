@@ -205,6 +205,11 @@ export async function createTestNamespace(prefix: string): Promise<string> {
   return name;
 }
 
+/** Deletes a test namespace at the end of a suite, unless KIP_E2E_KEEP=1 asks to keep it for a look. */
+export async function releaseNamespace(name: string): Promise<void> {
+  if (process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(name);
+}
+
 /** Deletes a test namespace without waiting for its finalizers. */
 export async function deleteNamespace(name: string): Promise<void> {
   await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
