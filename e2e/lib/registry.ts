@@ -127,15 +127,28 @@ ${authConfig}`);
 
   /** Pushes an image whose single layer holds one file with this content; returns its digest. */
   push(reference: string, content: string): string {
-    const work = mkdtempSync(join(tmpdir(), 'kip-layer-'));
-    mkdirSync(join(work, 'root'));
-    writeFileSync(join(work, 'root', 'content.txt'), content);
-    execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'root'), '-cf', join(work, 'layer.tar'), 'content.txt']);
-    const output = execFileSync(binary('crane'), ['append', '--insecure', '--oci-empty-base', '-f', join(work, 'layer.tar'), '-t', `${this.address}/${reference}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const digest = /@(sha256:[0-9a-f]{64})/.exec(output)?.[1];
-    if (digest === undefined) throw new Error(`crane printed no digest for ${reference}: ${output}`);
-    return digest;
+    return pushImage(this.address, reference, content);
   }
+}
+
+/**
+ * Pushes to `registry` (host:port) an image whose single layer holds one file with this content,
+ * for this machine's platform (containerd pulls only images whose config names one); returns the
+ * digest the tag now points at.
+ */
+export function pushImage(registry: string, reference: string, content: string): string {
+  const work = mkdtempSync(join(tmpdir(), 'kip-layer-'));
+  mkdirSync(join(work, 'root'));
+  writeFileSync(join(work, 'root', 'content.txt'), content);
+  execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'root'), '-cf', join(work, 'layer.tar'), 'content.txt']);
+  const target = `${registry}/${reference}`;
+  const crane = (args: string[]): string => execFileSync(binary('crane'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  crane(['append', '--insecure', '--oci-empty-base', '-f', join(work, 'layer.tar'), '-t', target]);
+  const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  const output = crane(['mutate', '--insecure', '--set-platform', `linux/${arch}`, '-t', target, target]);
+  const digest = /@(sha256:[0-9a-f]{64})/.exec(output)?.[1];
+  if (digest === undefined) throw new Error(`crane printed no digest for ${target}: ${output}`);
+  return digest;
 }
 
 /** Manifest requests by the puller (its User-Agent), as "METHOD path". */
