@@ -116,7 +116,7 @@ describe('the DaemonSets the sets need, checked before any request', () => {
   });
 
   it('counts the chunk suffix in that length', () => {
-    const name = 'a'.repeat(37);
+    const name = 'a'.repeat(38);
     const images = 'a=nginx;b=redis;c=busybox';
     assert.match(
       problemsOf({ IMAGES: 'x=nginx', IMAGE_SETS: sets({ name, images }), MAX_IMAGES_PER_DAEMONSET: '2' }).IMAGE_SETS ?? '',
