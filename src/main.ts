@@ -102,7 +102,7 @@ async function connect(config: Config, log: Logger, limits: { signal: AbortSigna
   const { createCluster, loadKubeConfig } = await loadClientAdapter();
   try {
     const kubeConfig = loadKubeConfig();
-    return createCluster(kubeConfig, { namespace: config.namespace, daemonSetName: config.daemonSetName, version: VERSION, signal: limits.signal, deadline: () => limits.deadline });
+    return createCluster(kubeConfig, { namespace: config.namespace, version: VERSION, signal: limits.signal, deadline: () => limits.deadline });
   } catch (error) {
     if (!(error instanceof ClusterConfigError)) throw error;
     log.error(`pass finished: ${error.message}`, { action: 'failed', exitCode: ExitCode.error, error: error.message });

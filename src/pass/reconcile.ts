@@ -116,7 +116,7 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
       // Everything that can fail before the delete is done first, so a failure never leaves the cluster without a DaemonSet.
       await validated(() => previewUnderSpareName(cluster, decision.body));
       try {
-        await cluster.deleteDaemonSet(decision.uid);
+        await cluster.deleteDaemonSet(config.daemonSetName, decision.uid);
       } catch (error) {
         // Gone already (an earlier attempt of this retry deleted it before the create failed).
         if (!(error instanceof ApiError && error.status === 404)) throw error;
@@ -133,7 +133,7 @@ export async function reconcile(ctx: PassContext): Promise<ReconcileResult> {
   const refreshFor = digestRefresher(ctx, ctx.registry);
   let conflicts = 0;
   while (ctx.mayPoll()) {
-    const live = await ctx.retrying(() => ctx.cluster.readDaemonSet());
+    const live = await ctx.retrying(() => ctx.cluster.readDaemonSet(ctx.config.daemonSetName));
     try {
       const refresh = await refreshFor(live);
       const desired = desiredDaemonSet(ctx.config, refresh.templateAnnotations);
