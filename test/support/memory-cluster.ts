@@ -90,13 +90,13 @@ export class MemoryCluster implements Cluster {
   }
 
   readDaemonSet(name: string) {
-    this.#count('GET');
     this.reads.push(`get ${name}`);
+    this.#count('GET');
     return Promise.resolve(this.#read(name));
   }
   listDaemonSets(labelSelector: string) {
-    this.#count('GET');
     this.reads.push(`list ${labelSelector}`);
+    this.#count('GET');
     const names = [...this.daemonSets.values()].filter((daemonSet) => matches(labelSelector, daemonSet.metadata.labels)).map((daemonSet) => daemonSet.metadata.name ?? '');
     return Promise.resolve(names.flatMap((name) => this.#read(name) ?? []));
   }
