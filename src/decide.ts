@@ -1,7 +1,8 @@
 // What one pass should do, given the desired DaemonSet, the live one and the time. Pure: the
 // pass (pass.ts) carries out the decision.
-import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
+import { REFRESHED_AT_ANNOTATION } from './desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
+import { foreignReason } from './ownership.ts';
 import type { RefreshMode } from './config.ts';
 import type { DaemonSet, OwnerReference } from './k8s-types.ts';
 
@@ -124,13 +125,8 @@ export function decide(input: DecisionInput): Decision {
   const { desired, live, now } = input;
   const stamp = now.toISOString();
   if (live === undefined) return { action: 'create', body: withRefreshedAt(withOwner(desired, input.owner), stamp) };
-  if (live.metadata.labels?.[MANAGED_BY_LABEL] !== PROGRAM_NAME) {
-    const managedBy = live.metadata.labels?.[MANAGED_BY_LABEL];
-    return {
-      action: 'refuse',
-      reason: `DaemonSet ${desired.metadata.namespace ?? ''}/${desired.metadata.name ?? ''} exists but is not managed by ${PROGRAM_NAME} (label ${MANAGED_BY_LABEL} is ${managedBy === undefined ? 'absent' : `"${managedBy}"`}); it was left untouched. Delete it or choose another DAEMONSET_NAME.`,
-    };
-  }
+  const foreign = foreignReason(desired, live);
+  if (foreign !== undefined) return { action: 'refuse', reason: foreign };
   if (live.metadata.deletionTimestamp !== undefined) return { action: 'wait-for-deletion' };
   if (!sameSelector(desired, live)) {
     const owner = input.owner ?? (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'CronJob');

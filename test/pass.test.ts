@@ -93,7 +93,11 @@ describe('runPass', () => {
 
   it('names the verb and resource the ServiceAccount lacks on 403, with exit 1 and no further writes', async () => {
     const cluster = new MemoryCluster();
-    cluster.failures = [new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'get', resource: 'daemonsets.apps' })];
+    // A Role without daemonsets at all: its LIST is refused, and so is the read by name that follows it.
+    cluster.failures = [
+      new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'list', resource: 'daemonsets.apps' }),
+      new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'get', resource: 'daemonsets.apps' }),
+    ];
     const outcome = await pass(cluster);
     assert.equal(outcome.exitCode, 1);
     assert.match(outcome.error ?? '', /may not "get" daemonsets\.apps in namespace cache/);
