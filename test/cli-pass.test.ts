@@ -153,6 +153,36 @@ describe('command line --dry-run=server', () => {
   });
 });
 
+describe('command line --dry-run=server with image sets', () => {
+  const server = new ApiServer();
+  let kubeconfig = '';
+  before(async () => {
+    await server.start();
+    kubeconfig = server.writeKubeconfig();
+  });
+  after(() => server.stop());
+
+  const sets = JSON.stringify([{ name: 'gpu', images: 'c=cuda:12', tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }] }]);
+
+  it('asks the API server about every DaemonSet and prints each as it would be stored', async () => {
+    server.requests.length = 0;
+    server.routes = [(request) => (request.method === 'POST' && request.path === DAEMONSETS ? { status: 201, body: JSON.parse(request.body) as object } : undefined)];
+    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, undefined, ['--dry-run=server']);
+    assert.equal(code, 0);
+    assert.deepEqual([...stdout.matchAll(/^ {2}name: (\S+)$/gm)].map((match) => match[1]), ['kip', 'kip-gpu']);
+    assert.deepEqual(server.writes(), ['POST /apis/apps/v1/namespaces/cache/daemonsets', 'POST /apis/apps/v1/namespaces/cache/daemonsets']);
+  });
+
+  it('exits 2 naming IMAGE_SETS, the set and the field when the server rejects a set\'s own value', async () => {
+    server.routes = [(request) => ((JSON.parse(request.body) as { metadata: { name: string } }).metadata.name.startsWith('kip-gpu')
+      ? { status: 422, body: { kind: 'Status', reason: 'Invalid', message: 'DaemonSet.apps "kip-gpu" is invalid', details: { causes: [{ field: 'spec.template.spec.tolerations[0].tolerationSeconds' }] } } }
+      : { status: 201, body: JSON.parse(request.body) as object })];
+    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, undefined, ['--dry-run=server']);
+    assert.equal(code, 2);
+    assert.match(stdout, /invalid IMAGE_SETS=.*set \\"gpu\\": \\"tolerations\\": the API server rejected it/);
+  });
+});
+
 describe('command line without a cluster', () => {
   it('a KUBECONFIG naming a missing file ends at once with one line that says so (exit 1)', async () => {
     const { code, summary, lines, stderr, ms } = await runPass('/nonexistent/kubeconfig');
