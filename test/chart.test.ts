@@ -2,7 +2,11 @@
 // fail if it is missing, because CI always builds it). No cluster is needed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { configWarnings, loadConfig } from '../src/config.ts';
+import { planDaemonSets } from '../src/daemonset-plan.ts';
 import {
   adler32,
   at,
@@ -34,8 +38,10 @@ const CONFIG_KEYS = [
   'DAEMONSET_NAME',
   'IMAGES',
   'IMAGE_PULL_SECRETS',
+  'IMAGE_SETS',
   'LOG_FORMAT',
   'LOG_LEVEL',
+  'MAX_IMAGES_PER_DAEMONSET',
   'MAX_UNAVAILABLE',
   'NODE_SELECTOR',
   'PLAIN_HTTP_REGISTRIES',
@@ -117,7 +123,7 @@ describe('objects rendered from the upstream README example values', () => {
   it('grant the Role exactly the verbs the pass needs, in its namespace only', () => {
     const role = find(objects, 'Role');
     assert.deepEqual(role['rules'], [
-      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
@@ -331,12 +337,48 @@ describe('values', () => {
     { set: { priorityClassName: 'low' }, key: 'PRIORITY_CLASS_NAME', expected: 'low' },
     { set: { logLevel: 'debug', logFormat: 'text' }, key: 'LOG_FORMAT', expected: 'text' },
     { set: { rolloutTimeoutSeconds: 600 }, key: 'ROLLOUT_TIMEOUT_SECONDS', expected: '600' },
+    { set: {}, key: 'IMAGE_SETS', expected: '' },
+    { set: { imageSets: [{ name: 'gpu', images: 'cuda=nvcr.io/nvidia/cuda:12', nodeSelector: { pool: 'gpu' } }] }, key: 'IMAGE_SETS', expected: '[{"images":"cuda=nvcr.io/nvidia/cuda:12","name":"gpu","nodeSelector":{"pool":"gpu"}}]' },
+    { set: { imageSets: '[{"name":"gpu","images":"cuda=nvcr.io/nvidia/cuda:12"}]' }, key: 'IMAGE_SETS', expected: '[{"name":"gpu","images":"cuda=nvcr.io/nvidia/cuda:12"}]' },
+    { set: {}, key: 'MAX_IMAGES_PER_DAEMONSET', expected: '' },
+    { set: { maxImagesPerDaemonSet: 10 }, key: 'MAX_IMAGES_PER_DAEMONSET', expected: '10' },
   ];
   for (const c of cases) {
     it(`configMap ${JSON.stringify(c.set)} → ${c.key}=${JSON.stringify(c.expected)}`, () => {
       assert.equal(configData(renderChart({ values: withConfig(c.set) }))[c.key], c.expected);
     });
   }
+
+  it('the README\'s image sets reach the pass as its DaemonSets: a general pool, a GPU pool behind a taint, one zone', () => {
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const example = /## Image sets[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example !== undefined, 'a yaml example under "## Image sets"');
+    const values = load(example) as { configMap: Record<string, unknown> };
+    const config = loadConfig(passEnvironment(renderChart({ values: withConfig(values.configMap) })));
+    const planned = planDaemonSets(config);
+    assert.deepEqual(planned.map(({ config: daemonSet }) => daemonSet.daemonSetName), ['kubernetes-image-puller-general', 'kubernetes-image-puller-gpu', 'kubernetes-image-puller-zone-a']);
+    assert.deepEqual(planned[1]?.config.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.deepEqual(Object.keys(planned[2]?.config.affinity ?? {}), ['nodeAffinity']);
+  });
+
+  it('NOTES list the DaemonSet of each image set, or show how to add sets', () => {
+    const notes = (values: unknown): string => withValuesFile(values, (file) => {
+      const res = helm(['install', 'kip', chartDir, '--dry-run=client', '--namespace', 'k8s-image-puller', '--values', file]);
+      assert.equal(res.code, 0, res.stderr);
+      return res.stdout.slice(res.stdout.indexOf('NOTES:'));
+    });
+    const withSets = notes(withConfig({ images: '', imageSets: [{ name: 'gpu', images: { torch: 'docker.io/pytorch/pytorch:2', cuda: 'nvcr.io/nvidia/cuda:12' } }, { name: 'ide', images: 'code=quay.io/che/code:next;udi=quay.io/devfile/udi:latest' }] }));
+    assert.match(withSets, /^ {2}- kubernetes-image-puller-gpu: cuda, torch$/m);
+    assert.match(withSets, /^ {2}- kubernetes-image-puller-ide: code, udi$/m);
+    assert.doesNotMatch(withSets, /caches these images/);
+    const without = notes(upstreamHelmValues);
+    assert.match(without, /imageSets:\n {6}- name: general\n[\s\S]*- name: gpu\n[\s\S]*tolerations: \[\{key: nvidia\.com\/gpu[\s\S]*- name: zone-a\n[\s\S]*topology\.kubernetes\.io\/zone/);
+  });
+
+  it('images may be blank when image sets are given', () => {
+    const res = helmTemplate({ values: withConfig({ images: '', imageSets: [{ name: 'gpu', images: 'cuda=nvcr.io/nvidia/cuda:12' }] }) });
+    assert.equal(res.code, 0, res.stderr);
+  });
 
   it('a longer rollout timeout moves the Job deadline with it', () => {
     const cronJob = find(renderChart({ values: withConfig({ rolloutTimeoutSeconds: 900 }) }), 'CronJob');
@@ -373,6 +415,11 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: withConfig({ images: 'Theia=quay.io/eclipse/che-theia:next' }), names: /images/ },
     { values: withConfig({ images: 'a=x:1;;b=y:2' }), names: /images/ },
     { values: withConfig({ images: '' }), names: /images/ },
+    { values: withConfig({ images: '', imageSets: [] }), names: /images/ },
+    { values: withConfig({ imageSets: [{ images: 'a=nginx' }] }), names: /imageSets/ },
+    { values: withConfig({ imageSets: [{ name: 'default', images: 'a=nginx' }] }), names: /imageSets/ },
+    { values: withConfig({ imageSets: [{ name: 'gpu', images: 'a=nginx', nodeselector: {} }] }), names: /imageSets/ },
+    { values: withConfig({ maxImagesPerDaemonSet: 0 }), names: /maxImagesPerDaemonSet/ },
     { values: withConfig({ cachingIntervalHour: '2' }), names: /cachingIntervalHour/ },
     { values: withConfig({ cachingMemoryRequest: '10 MB' }), names: /cachingMemoryRequest/ },
     { values: withConfig({ logLevel: 'trace' }), names: /logLevel/ },
