@@ -46,6 +46,11 @@ app.kubernetes.io/part-of: kubernetes-image-puller
 {{- end -}}
 {{- end -}}
 
+{{/* IMAGE_SETS: a list of sets, or its JSON string; none is "", as the OpenShift template's default. */}}
+{{- define "kip.imageSets" -}}
+{{- with .Values.configMap.imageSets -}}{{ include "kip.json" . }}{{- end -}}
+{{- end -}}
+
 {{- define "kip.plainHttpRegistries" -}}
 {{- $registries := .Values.configMap.plainHttpRegistries | default list -}}
 {{- if kindIs "slice" $registries -}}{{ join ";" $registries }}{{- else -}}{{ $registries }}{{- end -}}
