@@ -95,12 +95,19 @@ export async function assertReadyOn(namespace: string, nodes: string[], images?:
 }
 
 /**
- * The pass's own GET of its DaemonSet is among `events`. A "no writes" check needs this positive
- * control: if the audit filter (by User-Agent) matched nothing at all, it would find no write either.
+ * The pass's own read of its DaemonSets, the LIST by label that starts every pass, is among
+ * `events`. A "no writes" check needs this positive control: if the audit filter (by User-Agent)
+ * matched nothing at all, it would find no write either.
  */
-export function assertSawPassRead(events: AuditEvent[], namespace: string, name = daemonSetName): void {
-  const read = events.some(
-    (e) => e.verb === 'get' && e.objectRef?.resource === 'daemonsets' && e.objectRef.namespace === namespace && e.objectRef.name === name,
-  );
-  assert.ok(read, `no GET of DaemonSet ${namespace}/${name} with User-Agent ${pullerUserAgent}… in the audit log; it found:\n${formatRequests(events)}`);
+export function assertSawPassRead(events: AuditEvent[], namespace: string): void {
+  const read = events.some((e) => isPassList(e) && e.objectRef?.namespace === namespace);
+  assert.ok(read, `no LIST of DaemonSets in ${namespace} with User-Agent ${pullerUserAgent}… in the audit log; it found:\n${formatRequests(events)}`);
 }
+
+/** The request a pass starts with: a LIST of the puller's DaemonSets in its namespace, by label. */
+export function isPassList(event: AuditEvent): boolean {
+  return event.verb === 'list' && event.objectRef?.resource === 'daemonsets' && event.requestURI.includes(`labelSelector=${encodeURIComponent(ownSelector)}`);
+}
+
+/** The label selector of that LIST. */
+export const ownSelector = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
