@@ -5,12 +5,15 @@ import {
   explain,
   formatRequests,
   getJson,
+  isReady,
+  listJson,
   pullerUserAgent,
   readyPodsByNode,
   summaryOf,
   type AuditEvent,
   type DaemonSet,
   type PassSummary,
+  type Pod,
   type ProcessResult,
 } from './harness.ts';
 
@@ -111,3 +114,23 @@ export function isPassList(event: AuditEvent): boolean {
 
 /** The label selector of that LIST. */
 export const ownSelector = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
+
+/** Node → the images its Ready puller pods hold, whichever DaemonSet of the namespace they belong to, sorted. */
+export async function cachedImagesByNode(namespace: string): Promise<Map<string, string[]>> {
+  const pods = await listJson<Pod>('pods', { namespace, selector: 'app.kubernetes.io/managed-by=kubernetes-image-puller' });
+  const byNode = new Map<string, string[]>();
+  for (const pod of pods) {
+    const node = pod.spec.nodeName;
+    if (node === undefined || pod.metadata.deletionTimestamp !== undefined || !isReady(pod)) continue;
+    const images = (pod.spec.initContainers ?? []).filter((c) => c.name !== helperContainer).map((c) => c.image);
+    byNode.set(node, [...(byNode.get(node) ?? []), ...images].sort());
+  }
+  return byNode;
+}
+
+/** One section of a pass's summary, as the pass prints it when the install has image sets. */
+export type DaemonSetSection = { daemonset: string; set: string; chunk?: string; action: string; exitCode: number; desired?: number; ready?: number; diagnosis?: string[]; error?: string };
+
+export function sectionsOf(summary: PassSummary): DaemonSetSection[] {
+  return (summary.daemonSets ?? []) as DaemonSetSection[];
+}
