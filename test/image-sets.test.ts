@@ -1,6 +1,7 @@
 // IMAGE_SETS and MAX_IMAGES_PER_DAEMONSET as loadConfig reads them: the sets, the fields they may
 // leave out, and every problem named by its set and field.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import type { Environment } from '../src/config.ts';
@@ -86,6 +87,17 @@ describe('IMAGE_SETS', () => {
       assert.match(problemsOf({ IMAGES: 'a=nginx', IMAGE_SETS: value }).IMAGE_SETS ?? '(no problem reported for IMAGE_SETS)', expected);
     });
   }
+
+  it('reads the README\'s example: a general pool, a GPU pool behind a taint, one zone', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /## Image sets[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1] ?? '(no json example under "## Image sets")';
+    const config = loadConfig({ IMAGE_SETS: example });
+    assert.deepEqual(config.imageSets.map(({ name, images, tolerations, affinity }) => [name, images.length, tolerations?.length, affinity === undefined]), [
+      ['general', 2, undefined, true],
+      ['gpu', 2, 1, true],
+      ['zone-a', 1, undefined, false],
+    ]);
+  });
 
   it('reports the problems of every set at once', () => {
     const problem = problemsOf({ IMAGES: 'a=nginx', IMAGE_SETS: sets({ name: 'gpu', images: {} }, { name: 'zone-b', images: 'a=nginx', tolerations: 'x' }) }).IMAGE_SETS ?? '';
