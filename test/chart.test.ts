@@ -2,7 +2,8 @@
 // fail if it is missing, because CI always builds it). No cluster is needed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { configWarnings, loadConfig } from '../src/config.ts';
@@ -16,6 +17,8 @@ import {
   find,
   helm,
   helmTemplate,
+  KUBE_VERSION,
+  parseManifests,
   renderChart,
   upstreamHelmValues,
   withValuesFile,
@@ -63,6 +66,25 @@ function configData(objects: KubeObject[]): Record<string, string> {
 function passEnvironment(objects: KubeObject[]): Record<string, string> {
   const container = cronJobPodSpec(find(objects, 'CronJob')).containers[0]!;
   return containerEnvironment(container, { [find(objects, 'ConfigMap').metadata.name!]: configData(objects) }, NS);
+}
+
+/**
+ * NOTES.txt as `helm install` prints it, rendered offline (`helm install --dry-run` asks a cluster
+ * for its version): a copy of the chart renders it into a ConfigMap, with the chart's own helpers.
+ */
+function renderNotes(values: unknown): string {
+  const copy = mkdtempSync(join(tmpdir(), 'kip-notes-'));
+  try {
+    cpSync(chartDir, copy, { recursive: true });
+    writeFileSync(join(copy, 'notes.txt'), readFileSync(join(chartDir, 'templates', 'NOTES.txt')));
+    writeFileSync(join(copy, 'templates', 'zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n');
+    const res = withValuesFile(values, (file) =>
+      helm(['template', 'kip', copy, '--namespace', NS, '--values', file, '--kube-version', KUBE_VERSION, '--show-only', 'templates/zz-notes.yaml']));
+    assert.equal(res.code, 0, res.stderr);
+    return ((parseManifests(res.stdout)[0]?.['data'] ?? {}) as { notes?: string }).notes ?? '';
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 describe('helm lint', () => {
@@ -362,11 +384,7 @@ describe('values', () => {
   });
 
   it('NOTES list the DaemonSet of each image set, or show how to add sets', () => {
-    const notes = (values: unknown): string => withValuesFile(values, (file) => {
-      const res = helm(['install', 'kip', chartDir, '--dry-run=client', '--namespace', 'k8s-image-puller', '--values', file]);
-      assert.equal(res.code, 0, res.stderr);
-      return res.stdout.slice(res.stdout.indexOf('NOTES:'));
-    });
+    const notes = (values: unknown): string => renderNotes(values);
     const withSets = notes(withConfig({ images: '', imageSets: [{ name: 'gpu', images: { torch: 'docker.io/pytorch/pytorch:2', cuda: 'nvcr.io/nvidia/cuda:12' } }, { name: 'ide', images: 'code=quay.io/che/code:next;udi=quay.io/devfile/udi:latest' }] }));
     assert.match(withSets, /^ {2}- kubernetes-image-puller-gpu: cuda, torch$/m);
     assert.match(withSets, /^ {2}- kubernetes-image-puller-ide: code, udi$/m);
