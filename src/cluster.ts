@@ -20,7 +20,9 @@ export interface WarningEvent {
 export type DeploymentState = 'exists' | 'being-deleted' | 'absent';
 
 export interface Cluster {
-  readDaemonSet(): Promise<DaemonSet | undefined>;
+  readDaemonSet(name: string): Promise<DaemonSet | undefined>;
+  /** The DaemonSets matching the label selector, every page: a pass's one read of all of its own. */
+  listDaemonSets(labelSelector: string): Promise<DaemonSet[]>;
   /**
    * What the API server would store for this create or update — after admission (mutating
    * policies and webhooks), defaults and strict field validation — with nothing written.
@@ -29,8 +31,8 @@ export interface Cluster {
   previewReplace(body: DaemonSet): Promise<DaemonSet>;
   createDaemonSet(body: DaemonSet): Promise<DaemonSet>;
   replaceDaemonSet(body: DaemonSet): Promise<DaemonSet>;
-  /** Deletes exactly the object with this UID (a precondition), leaving its pods to the garbage collector. */
-  deleteDaemonSet(uid: string): Promise<void>;
+  /** Deletes exactly the object with this name and UID (a precondition), leaving its pods to the garbage collector. */
+  deleteDaemonSet(name: string, uid: string): Promise<void>;
   /** Pods matching the selector, page by page, so memory stays bounded on large clusters. */
   listPods(labelSelector: string): AsyncIterable<Pod[]>;
   readCronJobUid(name: string): Promise<string | undefined>;

@@ -51,13 +51,19 @@ function isLabelValue(value: string): boolean {
 export function parseImages(raw: string): CachedImage[] {
   const entries = raw.split(';').map((entry) => entry.trim()).filter((entry) => entry !== '');
   if (entries.length === 0) throw new InvalidValue('expected at least one entry name=image (entries separated by ";")');
-  const seen = new Set<string>();
-  return entries.map((entry) => {
+  return checkedImages(entries.map((entry) => {
     const equals = entry.indexOf('=');
     if (equals === -1) throw new InvalidValue(`entry "${entry}" has no "=" (expected name=image)`);
     const name = entry.slice(0, equals).trim();
-    const image = entry.slice(equals + 1).trim();
     if (name === '') throw new InvalidValue(`entry "${entry}" has an empty name (expected name=image)`);
+    return { name, image: entry.slice(equals + 1).trim() };
+  }));
+}
+
+/** Names and images, whatever form they came in: each name a container name, used once; each image a valid reference. */
+export function checkedImages(entries: CachedImage[]): CachedImage[] {
+  const seen = new Set<string>();
+  return entries.map(({ name, image }) => {
     if (name.length > 63) throw new InvalidValue(`name "${name}" is longer than 63 characters`);
     if (!DNS1123_LABEL.test(name)) {
       throw new InvalidValue(`name "${name}" is not a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit)`);
@@ -118,7 +124,7 @@ export function parseScheduledIntervalHours(raw: string): number | undefined {
   return every >= 1 && 24 % every === 0 ? every : undefined;
 }
 
-function parseJson(raw: string, shape: string): unknown {
+export function parseJson(raw: string, shape: string): unknown {
   try {
     return JSON.parse(raw) as unknown;
   } catch (error) {
@@ -126,7 +132,7 @@ function parseJson(raw: string, shape: string): unknown {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -21,10 +21,14 @@ import {
   parseWholeNumber,
 } from './config-parsers.ts';
 import type { CachedImage, Toleration } from './config-parsers.ts';
+import { planProblems } from './daemonset-plan.ts';
+import { parseImageSets } from './image-sets.ts';
+import type { ImageSet } from './image-sets.ts';
 import type { Json } from './k8s-types.ts';
 import { parseQuantity } from './quantity.ts';
 
 export type { CachedImage, Toleration } from './config-parsers.ts';
+export type { ImageSet } from './image-sets.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -41,7 +45,17 @@ export type RefreshMode = (typeof REFRESH_MODES)[number];
 export interface Config {
   namespace: string;
   daemonSetName: string;
+  /** IMAGES: the set "default"; empty when only IMAGE_SETS is given. */
   images: CachedImage[];
+  /** IMAGE_SETS: more sets, each a DaemonSet of its own (daemonset-plan.ts). */
+  imageSets: ImageSet[];
+  /** MAX_IMAGES_PER_DAEMONSET: a larger set is split into chunks (chunks.ts); undefined is no limit. */
+  maxImagesPerDaemonSet: number | undefined;
+  /**
+   * Labels that tie a DaemonSet to its install and set, on it and on its pods. Empty for the
+   * DaemonSet named DAEMONSET_NAME, which keeps the labels it always had.
+   */
+  setLabels: Record<string, string>;
   intervalHours: number;
   resources: {
     requests: { cpu: string; memory: string };
@@ -121,6 +135,8 @@ export const DEFAULTS = {
   SCHEDULED_INTERVAL_HOURS: '',
   REFRESH_MODE: 'digest',
   PLAIN_HTTP_REGISTRIES: '',
+  IMAGE_SETS: '',
+  MAX_IMAGES_PER_DAEMONSET: '',
 } as const;
 
 /** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
@@ -202,6 +218,8 @@ const SPECS = {
   CRONJOB_NAME: validator(optional((raw) => parseName(raw, 'CronJob name', 52)))(),
   REFRESH_MODE: validator(oneOf(REFRESH_MODES))(),
   PLAIN_HTTP_REGISTRIES: validator(parseRegistryHosts)(),
+  IMAGE_SETS: validator(parseImageSets)(),
+  MAX_IMAGES_PER_DAEMONSET: validator(optional((raw) => parseWholeNumber(raw, 1, 1000)))(),
   JOB_DEADLINE_SECONDS: validator(optional(setFrom(
     "it is the Job's activeDeadlineSeconds: cronJob.activeDeadlineSeconds (chart) or JOB_ACTIVE_DEADLINE_SECONDS (template)",
     (raw) => parseWholeNumber(raw, 1, 86400),
@@ -245,12 +263,21 @@ function withDefaults(env: Environment): Record<string, string> {
   return requestsFollowingLowerLimits(env, merged);
 }
 
+const IMAGES_REQUIRED = 'is required (name=image;name=image), unless IMAGE_SETS names a set';
+
+/** With IMAGE_SETS given, IMAGES may be left out or blank: then there is no "default" set. */
+function imagesLeftToSets(raw: Record<string, string>): boolean {
+  return (raw.IMAGES ?? '').trim() === '' && (raw.IMAGE_SETS ?? '').trim() !== '';
+}
+
+const SPECS_WITHOUT_IMAGES = { ...SPECS, IMAGES: validator((): CachedImage[] => [])({ default: [] }) };
+
 function collectProblems(raw: Record<string, string>) {
   return ({ errors }: ReporterOptions<typeof SPECS>): void => {
     const problems = Object.entries(errors).map(([variable, error]): ConfigProblem => ({
       variable,
       value: raw[variable],
-      problem: error instanceof EnvMissingError ? 'is required (name=image;name=image)' : error.message,
+      problem: error instanceof EnvMissingError ? IMAGES_REQUIRED : error.message,
     }));
     if (problems.length > 0) throw new ConfigError(problems);
   };
@@ -281,16 +308,19 @@ export function loadConfig(env: Environment): Config {
   const related = crossChecks(raw);
   let clean;
   try {
-    clean = cleanEnv(raw, SPECS, { reporter: collectProblems(raw) });
+    clean = cleanEnv(raw, imagesLeftToSets(raw) ? SPECS_WITHOUT_IMAGES : SPECS, { reporter: collectProblems(raw) });
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...related]);
     throw error;
   }
   if (related.length > 0) throw new ConfigError(related);
-  return {
+  const config: Config = {
     namespace: clean.NAMESPACE,
     daemonSetName: clean.DAEMONSET_NAME,
     images: clean.IMAGES,
+    imageSets: clean.IMAGE_SETS,
+    maxImagesPerDaemonSet: clean.MAX_IMAGES_PER_DAEMONSET.value,
+    setLabels: {},
     intervalHours: clean.CACHING_INTERVAL_HOURS,
     resources: {
       requests: { cpu: clean.CACHING_CPU_REQUEST, memory: clean.CACHING_MEMORY_REQUEST },
@@ -314,6 +344,11 @@ export function loadConfig(env: Environment): Config {
     refreshMode: clean.REFRESH_MODE,
     plainHttpRegistries: clean.PLAIN_HTTP_REGISTRIES,
   };
+  // Nothing to cache would make a pass remove every DaemonSet of the install: that is a mistake, not a wish.
+  if (config.images.length === 0 && config.imageSets.length === 0) throw new ConfigError([{ variable: 'IMAGES', value: raw.IMAGES, problem: IMAGES_REQUIRED }]);
+  const planned = planProblems(config);
+  if (planned.length > 0) throw new ConfigError(planned.map(({ variable, problem }) => ({ variable, value: raw[variable], problem })));
+  return config;
 }
 
 /** Seconds the pass keeps before its Job's deadline to record Events and log its summary. */

@@ -3,6 +3,7 @@
 import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
 import type { DeploymentState } from './cluster.ts';
+import { foreignReason } from './ownership.ts';
 import type { RefreshMode } from './config.ts';
 import type { DaemonSet, OwnerReference } from './k8s-types.ts';
 
@@ -161,13 +162,7 @@ function decideForeign(input: DecisionInput, live: DaemonSet): Decision {
   const { desired } = input;
   const name = `${desired.metadata.namespace ?? ''}/${desired.metadata.name ?? ''}`;
   const deployment = goPullerDeployment(live);
-  if (deployment === undefined) {
-    const managedBy = live.metadata.labels?.[MANAGED_BY_LABEL];
-    return {
-      action: 'refuse',
-      reason: `DaemonSet ${name} exists but is not managed by ${PROGRAM_NAME} (label ${MANAGED_BY_LABEL} is ${managedBy === undefined ? 'absent' : `"${managedBy}"`}); it was left untouched. Delete it or choose another DAEMONSET_NAME.`,
-    };
-  }
+  if (deployment === undefined) return { action: 'refuse', reason: foreignReason(desired, live) ?? `DaemonSet ${name} is not this program's` };
   if (live.metadata.deletionTimestamp !== undefined) return { action: 'wait-for-deletion' };
   const state = input.goPullerDeploymentState;
   if (state === 'absent' || state === 'being-deleted') {
@@ -187,6 +182,9 @@ export function decide(input: DecisionInput): Decision {
   const stamp = now.toISOString();
   if (live === undefined) return { action: 'create', body: withRefreshedAt(withOwner(desired, input.owner), stamp) };
   if (live.metadata.labels?.[MANAGED_BY_LABEL] !== PROGRAM_NAME) return decideForeign(input, live);
+  // Ours, but perhaps another install's (image sets): never changed by this one.
+  const foreign = foreignReason(desired, live);
+  if (foreign !== undefined) return { action: 'refuse', reason: foreign };
   if (live.metadata.deletionTimestamp !== undefined) return { action: 'wait-for-deletion' };
   if (!sameSelector(desired, live)) {
     const owner = input.owner ?? (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'CronJob');

@@ -27,11 +27,12 @@ export function selectorLabels(config: Pick<Config, 'daemonSetName'>): Record<st
   };
 }
 
-export function ownedLabels(config: Pick<Config, 'daemonSetName'>): Record<string, string> {
+export function ownedLabels(config: Pick<Config, 'daemonSetName' | 'setLabels'>): Record<string, string> {
   return {
     'app.kubernetes.io/component': 'image-cache',
     ...selectorLabels(config),
     [MANAGED_BY_LABEL]: PROGRAM_NAME,
+    ...config.setLabels,
   };
 }
 

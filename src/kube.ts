@@ -21,6 +21,8 @@ import type { DaemonSet, Pod } from './k8s-types.ts';
 
 // Pages of 250 pods bound the memory a diagnosis needs on large clusters.
 const PAGE_SIZE = 250;
+// A pass's own DaemonSets are few: one page is one request, however many sets there are.
+const DAEMONSET_PAGE_SIZE = 500;
 /** A request may take this long at most; the pass's deadline shortens it, down to a floor that leaves the report time to read. */
 const MAX_REQUEST_MS = 30_000;
 const MIN_REQUEST_MS = 1_000;
@@ -35,7 +37,6 @@ const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)
 
 export interface ClusterOptions {
   namespace: string;
-  daemonSetName: string;
   version: string;
   /** Aborted on SIGTERM: every request in flight ends with it. */
   signal?: AbortSignal;
@@ -169,7 +170,7 @@ function sendAsIs(body: unknown): (request: RequestContext) => void {
 }
 
 export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): Cluster {
-  const { namespace, daemonSetName: name, version } = options;
+  const { namespace, version } = options;
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);
@@ -221,13 +222,13 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
   function replace(body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
     return call('update', 'daemonsets.apps', async () =>
       plain(await apps.replaceNamespacedDaemonSet(
-        { name, namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
+        { name: body.metadata.name ?? '', namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
         requestOptions(sendAsIs(body)),
       )) as DaemonSet);
   }
 
   return {
-    async readDaemonSet() {
+    async readDaemonSet(name) {
       try {
         return plain(await call('get', 'daemonsets.apps', () => apps.readNamespacedDaemonSet({ name, namespace }, reading))) as DaemonSet;
       } catch (error) {
@@ -235,11 +236,25 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
         throw error;
       }
     },
+    async listDaemonSets(labelSelector) {
+      const daemonSets: DaemonSet[] = [];
+      let continueToken: string | undefined;
+      do {
+        const page = await call('list', 'daemonsets.apps', () =>
+          apps.listNamespacedDaemonSet(
+            { namespace, labelSelector, limit: DAEMONSET_PAGE_SIZE, ...(continueToken === undefined ? {} : { _continue: continueToken }) },
+            reading,
+          ));
+        continueToken = page.metadata?._continue || undefined;
+        daemonSets.push(...(plain(page.items) as DaemonSet[]));
+      } while (continueToken !== undefined);
+      return daemonSets;
+    },
     previewCreate: (body) => create(body, true),
     previewReplace: (body) => replace(body, true),
     createDaemonSet: (body) => create(body, false),
     replaceDaemonSet: (body) => replace(body, false),
-    async deleteDaemonSet(uid) {
+    async deleteDaemonSet(name, uid) {
       await call('delete', 'daemonsets.apps', () =>
         apps.deleteNamespacedDaemonSet({ name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } }, reading));
     },
@@ -294,6 +309,7 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
     },
     async recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string) {
       const now = new Date();
+      const name = daemonSet.metadata.name ?? '';
       await call('create', 'events', () =>
         core.createNamespacedEvent(
           {

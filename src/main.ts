@@ -4,6 +4,8 @@ import packageJson from '../package.json' with { type: 'json' };
 import { ClusterConfigError } from './cluster.ts';
 import { ConfigError, configWarnings, loadConfig, waitBudgetSeconds } from './config.ts';
 import type { Config } from './config.ts';
+import { planDaemonSets } from './daemonset-plan.ts';
+import type { PlannedDaemonSet } from './daemonset-plan.ts';
 import { desiredDaemonSet } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
 import { earlyLogger } from './log.ts';
@@ -12,7 +14,7 @@ import { passSummary } from './cli/summary.ts';
 import type { Cluster } from './cluster.ts';
 import type { Logger, RejectedValue } from './pass.ts';
 import { runPass } from './pass.ts';
-import { checkWithServer } from './pass/server-check.ts';
+import { checkPlanWithServer } from './pass/server-check.ts';
 import { createRegistryClient } from './registry/client.ts';
 import { describeReservation, podReservation } from './reservation.ts';
 import { abortableSleep } from './retry.ts';
@@ -58,10 +60,13 @@ async function main(): Promise<ExitCode> {
   log.level = config.logLevel;
 
   if (mode === 'dry-run') {
-    const daemonSet = desiredDaemonSet(config);
-    const reservation = describeReservation(podReservation(daemonSet.spec.template.spec));
+    const plan = planDaemonSets(config);
     const { toYaml } = await loadClientAdapter();
-    process.stdout.write(`# ${String(config.images.length)} image(s); reserved per node: ${reservation}\n${toYaml(daemonSet)}`);
+    process.stdout.write(plan.map((planned) => {
+      const daemonSet = desiredDaemonSet(planned.config);
+      const reservation = describeReservation(podReservation(daemonSet.spec.template.spec));
+      return `# ${heading(planned, plan.length)}${String(planned.config.images.length)} image(s); reserved per node: ${reservation}\n${toYaml(daemonSet)}`;
+    }).join('---\n'));
     return ExitCode.healthy;
   }
 
@@ -85,7 +90,7 @@ async function main(): Promise<ExitCode> {
   try {
     const registry = createRegistryClient({ version: VERSION, plainHttpRegistries: config.plainHttpRegistries, signal: interrupt.signal, deadline: () => deadline });
     const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
-    for (const warning of outcome.refresh?.warnings ?? []) log.warn(warning);
+    for (const warning of [...(outcome.refresh?.warnings ?? []), ...outcome.warnings]) log.warn(warning);
     logRejected(log, outcome.rejected);
     const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), registryRequests: registry.requests(), warnings });
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
@@ -102,7 +107,7 @@ async function connect(config: Config, log: Logger, limits: { signal: AbortSigna
   const { createCluster, loadKubeConfig } = await loadClientAdapter();
   try {
     const kubeConfig = loadKubeConfig();
-    return createCluster(kubeConfig, { namespace: config.namespace, daemonSetName: config.daemonSetName, version: VERSION, signal: limits.signal, deadline: () => limits.deadline });
+    return createCluster(kubeConfig, { namespace: config.namespace, version: VERSION, signal: limits.signal, deadline: () => limits.deadline });
   } catch (error) {
     if (!(error instanceof ClusterConfigError)) throw error;
     log.error(`pass finished: ${error.message}`, { action: 'failed', exitCode: ExitCode.error, error: error.message });
@@ -110,15 +115,22 @@ async function connect(config: Config, log: Logger, limits: { signal: AbortSigna
   }
 }
 
+/** "kip-gpu-2: set "gpu", chunk 2 of 3, " — nothing when the install is one DaemonSet, as it always was. */
+function heading(planned: PlannedDaemonSet, daemonSets: number): string {
+  if (daemonSets === 1 && planned.set === 'default' && planned.chunks === 1) return '';
+  const set = planned.set === 'default' ? 'the IMAGES set' : `set "${planned.set}"`;
+  return `${planned.config.daemonSetName}: ${set}, ${planned.chunks === 1 ? '' : `chunk ${String(planned.chunk)} of ${String(planned.chunks)}, `}`;
+}
+
 async function serverDryRun(cluster: Cluster, config: Config, log: Logger): Promise<ExitCode> {
-  const check = await checkWithServer(cluster, config);
+  const check = await checkPlanWithServer(cluster, planDaemonSets(config));
   logRejected(log, check.rejected);
-  if (check.accepted === undefined) {
+  if (check.exitCode !== ExitCode.healthy) {
     log.error(`dry run finished: ${check.error ?? 'rejected'}`, { action: 'server-dry-run', exitCode: check.exitCode, error: check.error, invalid: check.rejected.map((rejected) => rejected.variable) });
     return check.exitCode;
   }
   const { toYaml } = await loadClientAdapter();
-  process.stdout.write(`# accepted by the API server (dry run; nothing was stored)\n${toYaml(check.accepted)}`);
+  process.stdout.write(`# accepted by the API server (dry run; nothing was stored)\n${check.accepted.map((daemonSet) => toYaml(daemonSet)).join('---\n')}`);
   return ExitCode.healthy;
 }
 

@@ -1,76 +1,66 @@
-// One reconcile pass: reconcile (the only step that writes), wait for the rollout, diagnose what
-// is not healthy, and return the outcome the command line reports. It never sleeps beyond its
-// deadline and never deletes a DaemonSet because it is slow or unhealthy.
+// One reconcile pass over every DaemonSet of the install (one per set, or per chunk of a set):
+// one LIST of its own DaemonSets, then, side by side under one deadline, reconcile each (the only
+// step that writes), delete those of sets no longer configured, wait for the rollouts and diagnose
+// what is not healthy. It never sleeps beyond its deadline and never deletes a DaemonSet because
+// it is slow or unhealthy, nor one that is not this install's.
 import { ApiError } from './cluster.ts';
+import { planDaemonSets } from './daemonset-plan.ts';
 import { ExitCode } from './exit-codes.ts';
-import type { Rollout } from './health.ts';
-import { PassError, createContext } from './pass/context.ts';
-import type { DigestRefresh } from './pass/digests.ts';
-import type { PassDependencies, RejectedValue } from './pass/context.ts';
-import { diagnose } from './pass/diagnose.ts';
-import { reconcile } from './pass/reconcile.ts';
-import type { Action } from './pass/reconcile.ts';
-import { awaitRollout } from './pass/rollout.ts';
+import { describeApiError } from './pass/api-errors.ts';
+import { createContext } from './pass/context.ts';
+import type { PassDependencies } from './pass/context.ts';
+import { finishDaemonSet, gatedDecisions, reconcileDaemonSet } from './pass/daemonset-pass.ts';
+import { overallOutcome } from './pass/overall.ts';
+import type { PassOutcome } from './pass/overall.ts';
+import { readOwnDaemonSets } from './pass/own-daemonsets.ts';
+import type { OwnDaemonSets } from './pass/own-daemonsets.ts';
+import { removeDaemonSets } from './pass/remove.ts';
+import { shareCluster } from './pass/shared-cluster.ts';
+import { shareRegistry } from './pass/shared-registry.ts';
+import { createWriteGate } from './pass/write-gate.ts';
 
 export type { Logger, PassDependencies, RejectedValue } from './pass/context.ts';
+export type { DaemonSetOutcome } from './pass/daemonset-pass.ts';
+export type { OverallAction, PassOutcome } from './pass/overall.ts';
 export type { Action } from './pass/reconcile.ts';
+export { describeApiError } from './pass/api-errors.ts';
 
-export interface PassOutcome {
-  exitCode: ExitCode;
-  action: Action;
-  changed: string[];
-  /** Local differences the API server showed to be no change (what admission or defaults put back). */
-  tolerated: string[];
-  rollout: Rollout | undefined;
-  diagnosis: string[];
-  error: string | undefined;
-  /** Values the API server rejected (exit 2), each traced to its variable. */
-  rejected: RejectedValue[];
-  /** What the registries said this pass (REFRESH_MODE=digest), when they were asked. */
-  refresh: DigestRefresh | undefined;
-  /** Time spent waiting for controllers (rollout polling), as opposed to the pass's own work. */
-  waitedMs: number;
-  diagnosisMs: number;
-}
-
-export function describeApiError(error: ApiError, namespace: string): string {
-  if (error.status === 401) return `the API server rejected the credentials (401 Unauthorized) on ${error.verb} ${error.resource}: ${error.message}`;
-  if (error.status === 403) {
-    return `the ServiceAccount may not "${error.verb}" ${error.resource} in namespace ${namespace}; grant that verb in the Role (403 Forbidden: ${error.message})`;
-  }
-  if (error.status === 0) return `${error.message} on ${error.verb} ${error.resource}; nothing further was changed`;
-  return `${error.verb} ${error.resource} failed with HTTP ${String(error.status)}${error.reason === undefined ? '' : ` ${error.reason}`}: ${error.message}`;
+function failedBeforeAnyDaemonSet(error: string): PassOutcome {
+  return {
+    exitCode: ExitCode.error, action: 'failed', changed: [], tolerated: [], rollout: undefined, diagnosis: [], error,
+    rejected: [], refresh: undefined, waitedMs: 0, diagnosisMs: 0, daemonSets: [], removed: [], warnings: [],
+  };
 }
 
 /**
- * @param waitSeconds how long the pass may wait for its rollout before reporting; defaults to
+ * @param waitSeconds how long the pass may wait for its rollouts before reporting; defaults to
  *   ROLLOUT_TIMEOUT_SECONDS.
  */
 export async function runPass(deps: PassDependencies, waitSeconds = deps.config.rolloutTimeoutSeconds): Promise<PassOutcome> {
-  const ctx = createContext(deps, waitSeconds);
-  const outcome = { action: 'unchanged' as Action, changed: [] as string[], tolerated: [] as string[], rejected: [] as RejectedValue[], refresh: undefined as DigestRefresh | undefined, waitedMs: 0, diagnosisMs: 0 };
+  const shared: PassDependencies = {
+    ...deps,
+    cluster: shareCluster(deps.cluster),
+    ...(deps.registry === undefined ? {} : { registry: shareRegistry(deps.registry) }),
+  };
+  const pass = createContext(shared, waitSeconds);
+  const plan = planDaemonSets(deps.config);
+  let own: OwnDaemonSets;
   try {
-    const reconciled = await reconcile(ctx);
-    Object.assign(outcome, { action: reconciled.action, changed: reconciled.changed, tolerated: reconciled.tolerated, refresh: reconciled.refresh });
-    const { rollout, latest, waitedMs } = await awaitRollout(ctx, reconciled.daemonSet);
-    outcome.waitedMs = waitedMs;
-    if (rollout.complete) {
-      if (rollout.desired === 0) deps.log.warn('no node matches the DaemonSet\'s node selector, affinity and tolerations; nothing is cached', { daemonset: deps.config.daemonSetName });
-      return { exitCode: ExitCode.healthy, ...outcome, rollout, diagnosis: [], error: undefined };
-    }
-    const diagnosedFrom = ctx.nowMs();
-    const diagnosis = await diagnose(ctx, latest, rollout);
-    outcome.diagnosisMs = ctx.nowMs() - diagnosedFrom;
-    const error = ctx.interrupted() ? 'interrupted (SIGTERM) before the rollout completed' : `not healthy after ${String(waitSeconds)}s (${waitSeconds < deps.config.rolloutTimeoutSeconds ? 'the Job\'s deadline, JOB_DEADLINE_SECONDS, less time to report' : 'ROLLOUT_TIMEOUT_SECONDS'})`;
-    return { exitCode: ExitCode.unhealthy, ...outcome, rollout, diagnosis, error };
+    own = await readOwnDaemonSets(pass, plan);
   } catch (error) {
-    if (error instanceof PassError) {
-      const action: Action = error.exitCode === ExitCode.refused ? 'refused' : 'failed';
-      return { exitCode: error.exitCode, ...outcome, action, rollout: undefined, diagnosis: [], error: error.message, rejected: error.rejected };
-    }
-    if (error instanceof ApiError) {
-      return { exitCode: ExitCode.error, ...outcome, action: outcome.action === 'unchanged' ? 'failed' : outcome.action, rollout: undefined, diagnosis: [], error: describeApiError(error, deps.config.namespace) };
-    }
+    if (error instanceof ApiError) return failedBeforeAnyDaemonSet(describeApiError(error, deps.config.namespace));
     throw error;
   }
+  // One DaemonSet needs no gate: its own rejection already comes before its write.
+  const gate = plan.length > 1 ? createWriteGate(plan.map(({ config }) => config.daemonSetName)) : undefined;
+  const reconciling = await Promise.all(plan.map((planned) => {
+    const name = planned.config.daemonSetName;
+    const onDecision = gate === undefined ? {} : { onDecision: gatedDecisions(shared.cluster, name, gate) };
+    const ctx = createContext({ ...shared, ...onDecision, config: planned.config, deadline: pass.deadline }, waitSeconds);
+    return reconcileDaemonSet(ctx, planned, own.live.get(name), gate);
+  }));
+  const rejected = reconciling.some(({ partial }) => partial.exitCode === ExitCode.invalidConfig);
+  const removal = rejected ? { removed: [], failures: [] } : await removeDaemonSets(pass, own.removable);
+  const sections = await Promise.all(reconciling.map((step) => finishDaemonSet(step, waitSeconds)));
+  return overallOutcome(sections, removal, own.warnings);
 }

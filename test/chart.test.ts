@@ -2,10 +2,13 @@
 // fail if it is missing, because CI always builds it). No cluster is needed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { configWarnings, loadConfig } from '../src/config.ts';
 import { MAX_INTERVAL_HOURS } from '../src/config-parsers.ts';
+import { planDaemonSets } from '../src/daemonset-plan.ts';
 import {
   adler32,
   at,
@@ -15,6 +18,8 @@ import {
   find,
   helm,
   helmTemplate,
+  KUBE_VERSION,
+  parseManifests,
   renderChart,
   upstreamChartValues,
   upstreamHelmValues,
@@ -38,9 +43,11 @@ const CONFIG_KEYS = [
   'DAEMONSET_NAME',
   'IMAGES',
   'IMAGE_PULL_SECRETS',
+  'IMAGE_SETS',
   'KIP_IMAGE',
   'LOG_FORMAT',
   'LOG_LEVEL',
+  'MAX_IMAGES_PER_DAEMONSET',
   'MAX_UNAVAILABLE',
   'NAMESPACE',
   'NODE_SELECTOR',
@@ -63,6 +70,25 @@ function configData(objects: KubeObject[]): Record<string, string> {
 function passEnvironment(objects: KubeObject[]): Record<string, string> {
   const container = cronJobPodSpec(find(objects, 'CronJob')).containers[0]!;
   return containerEnvironment(container, { [find(objects, 'ConfigMap').metadata.name!]: configData(objects) }, NS);
+}
+
+/**
+ * NOTES.txt as `helm install` prints it, rendered offline (`helm install --dry-run` asks a cluster
+ * for its version): a copy of the chart renders it into a ConfigMap, with the chart's own helpers.
+ */
+function renderNotes(values: unknown): string {
+  const copy = mkdtempSync(join(tmpdir(), 'kip-notes-'));
+  try {
+    cpSync(chartDir, copy, { recursive: true });
+    writeFileSync(join(copy, 'notes.txt'), readFileSync(join(chartDir, 'templates', 'NOTES.txt')));
+    writeFileSync(join(copy, 'templates', 'zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n');
+    const res = withValuesFile(values, (file) =>
+      helm(['template', 'kip', copy, '--namespace', NS, '--values', file, '--kube-version', KUBE_VERSION, '--show-only', 'templates/zz-notes.yaml']));
+    assert.equal(res.code, 0, res.stderr);
+    return ((parseManifests(res.stdout)[0]?.['data'] ?? {}) as { notes?: string }).notes ?? '';
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 describe('helm lint', () => {
@@ -125,7 +151,7 @@ describe('objects rendered from the upstream README example values', () => {
   it('grant the Role exactly the verbs the pass needs, in its namespace only', () => {
     const role = find(objects, 'Role', 'k8s-image-puller');
     assert.deepEqual(role['rules'], [
-      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'create', 'update', 'delete'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
@@ -361,6 +387,11 @@ describe('values', () => {
     { set: { priorityClassName: 'low' }, key: 'PRIORITY_CLASS_NAME', expected: 'low' },
     { set: { logLevel: 'debug', logFormat: 'text' }, key: 'LOG_FORMAT', expected: 'text' },
     { set: { rolloutTimeoutSeconds: 600 }, key: 'ROLLOUT_TIMEOUT_SECONDS', expected: '600' },
+    { set: {}, key: 'IMAGE_SETS', expected: '' },
+    { set: { imageSets: [{ name: 'gpu', images: 'cuda=nvcr.io/nvidia/cuda:12', nodeSelector: { pool: 'gpu' } }] }, key: 'IMAGE_SETS', expected: '[{"images":"cuda=nvcr.io/nvidia/cuda:12","name":"gpu","nodeSelector":{"pool":"gpu"}}]' },
+    { set: { imageSets: '[{"name":"gpu","images":"cuda=nvcr.io/nvidia/cuda:12"}]' }, key: 'IMAGE_SETS', expected: '[{"name":"gpu","images":"cuda=nvcr.io/nvidia/cuda:12"}]' },
+    { set: {}, key: 'MAX_IMAGES_PER_DAEMONSET', expected: '' },
+    { set: { maxImagesPerDaemonSet: 10 }, key: 'MAX_IMAGES_PER_DAEMONSET', expected: '10' },
   ];
   for (const c of cases) {
     it(`configMap ${JSON.stringify(c.set)} → ${c.key}=${JSON.stringify(c.expected)}`, () => {
@@ -373,6 +404,33 @@ describe('values', () => {
     assert.deepEqual(limited.resources, { requests: { cpu: '20m', memory: '5Mi' }, limits: { cpu: '20m', memory: '5Mi' } });
     const defaults = loadConfig(passEnvironment(renderChart({ values: { configMap: { images: 'a=nginx:1' } } })));
     assert.deepEqual(defaults.resources, { requests: { cpu: '.05', memory: '10Mi' }, limits: { cpu: '.2', memory: '20Mi' } });
+  });
+
+  it('the README\'s image sets reach the pass as its DaemonSets: a general pool, a GPU pool behind a taint, one zone', () => {
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const example = /## Image sets[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example !== undefined, 'a yaml example under "## Image sets"');
+    const values = load(example) as { configMap: Record<string, unknown> };
+    const config = loadConfig(passEnvironment(renderChart({ values: withConfig(values.configMap) })));
+    const planned = planDaemonSets(config);
+    assert.deepEqual(planned.map(({ config: daemonSet }) => daemonSet.daemonSetName), ['kubernetes-image-puller-general', 'kubernetes-image-puller-gpu', 'kubernetes-image-puller-zone-a']);
+    assert.deepEqual(planned[1]?.config.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.deepEqual(Object.keys(planned[2]?.config.affinity ?? {}), ['nodeAffinity']);
+  });
+
+  it('NOTES list the DaemonSet of each image set, or show how to add sets', () => {
+    const notes = (values: unknown): string => renderNotes(values);
+    const withSets = notes(withConfig({ images: '', imageSets: [{ name: 'gpu', images: { torch: 'docker.io/pytorch/pytorch:2', cuda: 'nvcr.io/nvidia/cuda:12' } }, { name: 'ide', images: 'code=quay.io/che/code:next;udi=quay.io/devfile/udi:latest' }] }));
+    assert.match(withSets, /^ {2}- kubernetes-image-puller-gpu: cuda, torch$/m);
+    assert.match(withSets, /^ {2}- kubernetes-image-puller-ide: code, udi$/m);
+    assert.doesNotMatch(withSets, /caches these images/);
+    const without = notes(upstreamHelmValues);
+    assert.match(without, /imageSets:\n {6}- name: general\n[\s\S]*- name: gpu\n[\s\S]*tolerations: \[\{key: nvidia\.com\/gpu[\s\S]*- name: zone-a\n[\s\S]*topology\.kubernetes\.io\/zone/);
+  });
+
+  it('images may be blank when image sets are given', () => {
+    const res = helmTemplate({ values: withConfig({ images: '', imageSets: [{ name: 'gpu', images: 'cuda=nvcr.io/nvidia/cuda:12' }] }) });
+    assert.equal(res.code, 0, res.stderr);
   });
 
   it('a longer rollout timeout moves the Job deadline with it', () => {
@@ -493,6 +551,11 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: withConfig({ images: 'Theia=quay.io/eclipse/che-theia:next' }), names: /images/ },
     { values: withConfig({ images: 'a=x:1;;b=y:2' }), names: /images/ },
     { values: withConfig({ images: '' }), names: /images/ },
+    { values: withConfig({ images: '', imageSets: [] }), names: /images/ },
+    { values: withConfig({ imageSets: [{ images: 'a=nginx' }] }), names: /imageSets/ },
+    { values: withConfig({ imageSets: [{ name: 'default', images: 'a=nginx' }] }), names: /imageSets/ },
+    { values: withConfig({ imageSets: [{ name: 'gpu', images: 'a=nginx', nodeselector: {} }] }), names: /imageSets/ },
+    { values: withConfig({ maxImagesPerDaemonSet: 0 }), names: /maxImagesPerDaemonSet/ },
     { values: withConfig({ cachingIntervalHour: '2' }), names: /cachingIntervalHour/ },
     { values: withConfig({ cachingMemoryRequest: '10 MB' }), names: /cachingMemoryRequest/ },
     { values: withConfig({ cachingMemoryRequest: 'Mi' }), names: /cachingMemoryRequest/ },

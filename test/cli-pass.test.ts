@@ -41,6 +41,7 @@ function runPass(kubeconfig: string | undefined, env: Record<string, string> = {
 function stuckRollout(): Route {
   let stored: Record<string, unknown> | undefined;
   return (request) => {
+    if (request.path === DAEMONSETS && request.method === 'GET') return { status: 200, body: { metadata: {}, items: stored ? [stored] : [] } };
     if (request.path === `${DAEMONSETS}/kip` && request.method === 'GET') return stored ? { status: 200, body: stored } : status(404, 'NotFound', 'not found');
     if (request.path === DAEMONSETS && request.method === 'POST') {
       const body = JSON.parse(request.body) as { metadata: Record<string, unknown> };
@@ -96,7 +97,7 @@ describe('command line pass', () => {
     server.routes = [() => ({ status: 200, hang: true })];
     const { code, summary, ms } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '3' });
     assert.equal(code, 1);
-    assert.match(summary.error ?? '', /^the API server did not answer in time on get daemonsets\.apps/);
+    assert.match(summary.error ?? '', /^the API server did not answer in time on list daemonsets\.apps/);
     assert.ok(ms < 3000 + 2500, `took ${String(ms)} ms (3 s deadline; the rest is starting Node)`);
   });
 
@@ -109,9 +110,13 @@ describe('command line pass', () => {
   });
 
   it('exits 4 and writes nothing when a DaemonSet of that name is not managed by the puller', async () => {
-    server.routes = [(request) => (request.method === 'GET' && request.path === `${DAEMONSETS}/kip`
-      ? { status: 200, body: { metadata: { name: 'kip', namespace: 'cache', uid: 'foreign', labels: { app: 'other' } }, spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: {}, spec: { containers: [] } } } } }
-      : undefined)];
+    // Not the puller's, so its LIST by label does not show it; the read by name before a create does.
+    server.routes = [
+      (request) => (request.method === 'GET' && request.path === DAEMONSETS ? { status: 200, body: { metadata: {}, items: [] } } : undefined),
+      (request) => (request.method === 'GET' && request.path === `${DAEMONSETS}/kip`
+        ? { status: 200, body: { metadata: { name: 'kip', namespace: 'cache', uid: 'foreign', labels: { app: 'other' } }, spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: {}, spec: { containers: [] } } } } }
+        : undefined),
+    ];
     const { code, summary } = await runPass(kubeconfig);
     assert.equal(code, 4);
     assert.deepEqual([summary.action, summary.exitCode], ['refused', 4]);
@@ -145,6 +150,36 @@ describe('command line --dry-run=server', () => {
     const { code, stdout } = await runPass(kubeconfig, { AFFINITY: '{"nodeAffinity":{"hostPath":{"path":"/"}}}' }, undefined, ['--dry-run=server']);
     assert.equal(code, 2);
     assert.match(stdout, /invalid AFFINITY=.*the API server rejected it: strict decoding error: unknown field/);
+  });
+});
+
+describe('command line --dry-run=server with image sets', () => {
+  const server = new ApiServer();
+  let kubeconfig = '';
+  before(async () => {
+    await server.start();
+    kubeconfig = server.writeKubeconfig();
+  });
+  after(() => server.stop());
+
+  const sets = JSON.stringify([{ name: 'gpu', images: 'c=cuda:12', tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }] }]);
+
+  it('asks the API server about every DaemonSet and prints each as it would be stored', async () => {
+    server.requests.length = 0;
+    server.routes = [(request) => (request.method === 'POST' && request.path === DAEMONSETS ? { status: 201, body: JSON.parse(request.body) as object } : undefined)];
+    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, undefined, ['--dry-run=server']);
+    assert.equal(code, 0);
+    assert.deepEqual([...stdout.matchAll(/^ {2}name: (\S+)$/gm)].map((match) => match[1]), ['kip', 'kip-gpu']);
+    assert.deepEqual(server.writes(), ['POST /apis/apps/v1/namespaces/cache/daemonsets', 'POST /apis/apps/v1/namespaces/cache/daemonsets']);
+  });
+
+  it('exits 2 naming IMAGE_SETS, the set and the field when the server rejects a set\'s own value', async () => {
+    server.routes = [(request) => ((JSON.parse(request.body) as { metadata: { name: string } }).metadata.name.startsWith('kip-gpu')
+      ? { status: 422, body: { kind: 'Status', reason: 'Invalid', message: 'DaemonSet.apps "kip-gpu" is invalid', details: { causes: [{ field: 'spec.template.spec.tolerations[0].tolerationSeconds' }] } } }
+      : { status: 201, body: JSON.parse(request.body) as object })];
+    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, undefined, ['--dry-run=server']);
+    assert.equal(code, 2);
+    assert.match(stdout, /invalid IMAGE_SETS=.*set \\"gpu\\": \\"tolerations\\": the API server rejected it/);
   });
 });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -46,6 +46,19 @@ describe('command line', () => {
     assert.equal(manifest.kind, 'DaemonSet');
     assert.equal(manifest.metadata.namespace, 'cache');
     assert.deepEqual(manifest.spec.template.spec.initContainers.map((c) => c.name), ['kip-install-helper', 'a', 'b']);
+  });
+
+  it('--dry-run prints every DaemonSet of the sets, each with its own heading', () => {
+    const sets = JSON.stringify([{ name: 'gpu', images: 'c=cuda:12;d=torch:2', tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] }]);
+    const { code, stdout } = run(['--dry-run'], { IMAGES: 'a=nginx:1', NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', IMAGE_SETS: sets, MAX_IMAGES_PER_DAEMONSET: '1' });
+    assert.equal(code, 0);
+    assert.deepEqual(stdout.split('\n').filter((line) => line.startsWith('# ')), [
+      '# kip: the IMAGES set, 1 image(s); reserved per node: requests cpu=50m memory=10Mi, limits cpu=200m memory=20Mi',
+      '# kip-gpu: set "gpu", chunk 1 of 2, 1 image(s); reserved per node: requests cpu=50m memory=10Mi, limits cpu=200m memory=20Mi',
+      '# kip-gpu-2: set "gpu", chunk 2 of 2, 1 image(s); reserved per node: requests cpu=50m memory=10Mi, limits cpu=200m memory=20Mi',
+    ]);
+    const manifests = loadAll(stdout) as { metadata: { name: string; labels: Record<string, string> } }[];
+    assert.deepEqual(manifests.map((manifest) => [manifest.metadata.name, manifest.metadata.labels['kubernetes-image-puller/set']]), [['kip', undefined], ['kip-gpu', 'gpu'], ['kip-gpu-2', 'gpu']]);
   });
 
   it('invalid configuration exits 2 with one JSON line per bad variable, before any API call', () => {

@@ -148,6 +148,8 @@ describe('loadConfig trims every value before it checks or uses it', () => {
     SCHEDULED_INTERVAL_HOURS: '5',
     REFRESH_MODE: 'never',
     PLAIN_HTTP_REGISTRIES: 'registry.lan:5000;mirror.local',
+    IMAGE_SETS: '[{"name":"gpu","images":{"cuda":"nvcr.io/nvidia/cuda:12"},"tolerations":[{"key":"gpu","operator":"Exists"}]}]',
+    MAX_IMAGES_PER_DAEMONSET: '2',
   };
 
   it('covers every variable the configuration knows', () => {

@@ -47,7 +47,7 @@ describe('kube adapter', () => {
   let cluster: Cluster;
 
   before(async () => {
-    cluster = createCluster(kubeConfigFor(await server.start()), { namespace: 'cache', daemonSetName: 'kip', version: '9.8.7' });
+    cluster = createCluster(kubeConfigFor(await server.start()), { namespace: 'cache', version: '9.8.7' });
   });
   after(() => server.stop());
   beforeEach(() => {
@@ -57,14 +57,14 @@ describe('kube adapter', () => {
 
   it('reads a DaemonSet as plain data, dates as the server wrote them', async () => {
     server.routes = [(request) => (request.path === DAEMONSET_PATH ? { status: 200, body: liveDaemonSet } : undefined)];
-    const read = await cluster.readDaemonSet();
+    const read = await cluster.readDaemonSet('kip');
     assert.equal(Object.getPrototypeOf(read), Object.prototype);
     assert.equal(read?.metadata.uid, 'uid-7');
     assert.equal(read?.metadata.creationTimestamp, '2026-11-01T00:00:00.000Z');
   });
 
   it('reads 404 as absent', async () => {
-    assert.equal(await cluster.readDaemonSet(), undefined);
+    assert.equal(await cluster.readDaemonSet('kip'), undefined);
     assert.equal(await cluster.readCronJobUid('puller'), undefined);
     assert.deepEqual(server.requests.map((request) => request.path), [DAEMONSET_PATH, '/apis/batch/v1/namespaces/cache/cronjobs/puller']);
   });
@@ -87,14 +87,14 @@ describe('kube adapter', () => {
   });
 
   it('sends its own User-Agent on every request', async () => {
-    await cluster.readDaemonSet();
+    await cluster.readDaemonSet('kip');
     await cluster.readCronJobUid('puller');
     assert.deepEqual(server.requests.map((request) => request.headers['user-agent']), ['kubernetes-image-puller/9.8.7', 'kubernetes-image-puller/9.8.7']);
   });
 
   it('maps a Status answer to an ApiError with the verb, the resource and the server\'s reason and message', async () => {
     server.routes = [() => status(403, 'Forbidden', 'daemonsets.apps "kip" is forbidden: User "x" cannot get resource')];
-    const error = await rejection(cluster.readDaemonSet());
+    const error = await rejection(cluster.readDaemonSet('kip'));
     assert.deepEqual(
       [error.status, error.reason, error.message, error.verb, error.resource, error.retryAfterSeconds],
       [403, 'Forbidden', 'daemonsets.apps "kip" is forbidden: User "x" cannot get resource', 'get', 'daemonsets.apps', undefined],
@@ -103,19 +103,19 @@ describe('kube adapter', () => {
 
   it('keeps the server\'s Retry-After', async () => {
     server.routes = [() => status(429, 'TooManyRequests', 'slow down', { 'Retry-After': '7' })];
-    const error = await rejection(cluster.readDaemonSet());
+    const error = await rejection(cluster.readDaemonSet('kip'));
     assert.deepEqual([error.status, error.retryAfterSeconds], [429, 7]);
   });
 
   it('ignores a Retry-After that is not a number of seconds', async () => {
     server.routes = [() => status(503, 'ServiceUnavailable', 'busy', { 'Retry-After': 'Wed, 21 Oct 2026 07:28:00 GMT' })];
-    const error = await rejection(cluster.readDaemonSet());
+    const error = await rejection(cluster.readDaemonSet('kip'));
     assert.deepEqual([error.status, error.retryAfterSeconds], [503, undefined]);
   });
 
   it('reports an answer without a Status body by its HTTP code', async () => {
     server.routes = [() => ({ status: 502 })];
-    const error = await rejection(cluster.readDaemonSet());
+    const error = await rejection(cluster.readDaemonSet('kip'));
     assert.deepEqual([error.status, error.message], [502, 'HTTP 502']);
   });
 
@@ -134,9 +134,46 @@ describe('kube adapter', () => {
 
   it('deletes with the UID as a precondition, leaving pods to the garbage collector', async () => {
     server.routes = [(request) => (request.method === 'DELETE' ? { status: 200, body: { kind: 'Status', status: 'Success' } } : undefined)];
-    await cluster.deleteDaemonSet('uid-7');
+    await cluster.deleteDaemonSet('kip', 'uid-7');
     const body = JSON.parse(server.requests[0]?.body ?? '{}') as { preconditions?: { uid?: string }; propagationPolicy?: string };
     assert.deepEqual([body.preconditions?.uid, body.propagationPolicy], ['uid-7', 'Background']);
+  });
+
+  it('deletes the DaemonSet it names', async () => {
+    server.routes = [(request) => (request.method === 'DELETE' ? { status: 200, body: { kind: 'Status', status: 'Success' } } : undefined)];
+    await cluster.deleteDaemonSet('kip-gpu', 'uid-9');
+    assert.deepEqual(server.writes(), ['DELETE /apis/apps/v1/namespaces/cache/daemonsets/kip-gpu']);
+  });
+
+  it('lists DaemonSets by label, page by page, as plain data', async () => {
+    server.routes = [(request) => {
+      if (request.path !== '/apis/apps/v1/namespaces/cache/daemonsets') return undefined;
+      const item = (name: string) => ({ ...liveDaemonSet, metadata: { ...liveDaemonSet.metadata, name } });
+      return request.query.get('continue') === null
+        ? { status: 200, body: { metadata: { continue: 'page-2' }, items: [item('kip'), item('kip-gpu')] } }
+        : { status: 200, body: { metadata: {}, items: [item('kip-gpu-2')] } };
+    }];
+    const listed = await cluster.listDaemonSets('app.kubernetes.io/managed-by=kubernetes-image-puller');
+    assert.deepEqual(listed.map((daemonSet) => daemonSet.metadata.name), ['kip', 'kip-gpu', 'kip-gpu-2']);
+    assert.equal(Object.getPrototypeOf(listed[0]), Object.prototype);
+    assert.equal(listed[0]?.metadata.creationTimestamp, '2026-11-01T00:00:00.000Z');
+    assert.deepEqual(server.requests.map((request) => [request.method, request.query.get('labelSelector'), request.query.get('continue')]), [
+      ['GET', 'app.kubernetes.io/managed-by=kubernetes-image-puller', null],
+      ['GET', 'app.kubernetes.io/managed-by=kubernetes-image-puller', 'page-2'],
+    ]);
+  });
+
+  it('names a failed list by its verb', async () => {
+    server.routes = [() => status(403, 'Forbidden', 'cannot list')];
+    const error = await rejection(cluster.listDaemonSets('a=b'));
+    assert.deepEqual([error.verb, error.resource], ['list', 'daemonsets.apps']);
+  });
+
+  it('records an Event about the DaemonSet it is given', async () => {
+    server.routes = [(request) => (request.method === 'POST' ? { status: 201, body: JSON.parse(request.body) as object } : undefined)];
+    await cluster.recordEvent({ ...liveDaemonSet, metadata: { ...liveDaemonSet.metadata, name: 'kip-gpu' } }, 'Normal', 'Created', 'created');
+    const event = JSON.parse(server.requests[0]?.body ?? '{}') as { metadata: { generateName: string }; involvedObject: { name: string; uid: string } };
+    assert.deepEqual([event.metadata.generateName, event.involvedObject.name, event.involvedObject.uid], ['kip-gpu.', 'kip-gpu', 'uid-7']);
   });
 
   it('lists pods page by page with the continue token', async () => {
@@ -204,9 +241,9 @@ describe('kube adapter', () => {
 
   it('counts its requests by HTTP verb', async () => {
     const before = cluster.requests();
-    await cluster.readDaemonSet();
+    await cluster.readDaemonSet('kip');
     await cluster.readCronJobUid('puller');
-    await rejection(cluster.deleteDaemonSet('uid-7'));
+    await rejection(cluster.deleteDaemonSet('kip', 'uid-7'));
     const now = cluster.requests();
     assert.equal(now.total - before.total, 3);
     assert.equal((now.byVerb.GET ?? 0) - (before.byVerb.GET ?? 0), 2);
@@ -225,8 +262,8 @@ describe('kube adapter with a server that never answers', () => {
 
   it('gives up on a request when the pass\'s deadline comes, as a retryable failure', async () => {
     const started = Date.now();
-    const cluster = createCluster(kubeConfigFor(url), { namespace: 'cache', daemonSetName: 'kip', version: '1', deadline: () => started + 2500 });
-    const error = await rejection(cluster.readDaemonSet());
+    const cluster = createCluster(kubeConfigFor(url), { namespace: 'cache', version: '1', deadline: () => started + 2500 });
+    const error = await rejection(cluster.readDaemonSet('kip'));
     const took = Date.now() - started;
     assert.deepEqual([error.status, error.message, error.retryable], [0, 'the API server did not answer in time', true]);
     assert.ok(took >= 2000 && took < 5000, `took ${String(took)} ms`);
@@ -234,10 +271,10 @@ describe('kube adapter with a server that never answers', () => {
 
   it('cancels a request in flight when the pass is interrupted, and does not retry it', async () => {
     const interrupt = new AbortController();
-    const cluster = createCluster(kubeConfigFor(url), { namespace: 'cache', daemonSetName: 'kip', version: '1', signal: interrupt.signal });
+    const cluster = createCluster(kubeConfigFor(url), { namespace: 'cache', version: '1', signal: interrupt.signal });
     setTimeout(() => interrupt.abort(), 200);
     const started = Date.now();
-    const error = await rejection(cluster.readDaemonSet());
+    const error = await rejection(cluster.readDaemonSet('kip'));
     assert.ok(Date.now() - started < 2000);
     assert.deepEqual([error.status, error.retryable], [0, false]);
   });
@@ -268,7 +305,7 @@ describe('kube adapter without a server', () => {
     const server = new ApiServer();
     const url = await server.start();
     await server.stop();
-    const error = await rejection(createCluster(kubeConfigFor(url), { namespace: 'cache', daemonSetName: 'kip', version: '1' }).readDaemonSet());
+    const error = await rejection(createCluster(kubeConfigFor(url), { namespace: 'cache', version: '1' }).readDaemonSet('kip'));
     assert.deepEqual([error.status, error.message, error.retryable], [0, 'cannot reach the API server (ECONNREFUSED)', true]);
   });
 });

@@ -1,151 +1,14 @@
-// The pass's orchestration against an in-memory Cluster (the same interface kube.ts implements
-// over HTTP). The real API server is exercised by the e2e suite.
+// The pass's orchestration for one DaemonSet (IMAGES alone) against an in-memory Cluster (the
+// same interface kube.ts implements over HTTP). The real API server is exercised by the e2e suite.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../src/cluster.ts';
-import type { Cluster, DeploymentState, RequestCounts, SecretData, WarningEvent } from '../src/cluster.ts';
 import { loadConfig } from '../src/config.ts';
-import type { DaemonSet, Pod } from '../src/k8s-types.ts';
+import type { DaemonSet } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
-import type { CredentialsFor, RegistryClient } from '../src/registry/client.ts';
-import type { DigestLookup, LookupProblem, RateLimit } from '../src/registry/lookup.ts';
-
-class MemoryCluster implements Cluster {
-  daemonSet: DaemonSet | undefined;
-  pods: Pod[] = [];
-  nodes = 3;
-  /** Reads after a write before the "controller" reports the rollout complete; Infinity = never. */
-  settleAfterReads = 1;
-  failures: ApiError[] = [];
-  events: string[] = [];
-  writes: string[] = [];
-  cronJobUid: string | undefined = 'cron-uid';
-  /** What admission does to every create and update (a mutating policy); identity by default. */
-  admission: (daemonSet: DaemonSet) => DaemonSet = (daemonSet) => daemonSet;
-  /** Field paths strict validation rejects on every create and update, dry run or not. */
-  rejectedFields: string[] = [];
-  warningEvents: WarningEvent[] = [];
-  #reads = 0;
-  #created = 0;
-  #counts: RequestCounts = { total: 0, byVerb: {} };
-
-  #count(verb: string): void {
-    this.#counts.total += 1;
-    this.#counts.byVerb[verb] = (this.#counts.byVerb[verb] ?? 0) + 1;
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-  }
-
-  #settle(): void {
-    if (!this.daemonSet) return;
-    const generation = this.daemonSet.metadata.generation ?? 1;
-    const done = this.#reads >= this.settleAfterReads;
-    this.daemonSet.status = {
-      observedGeneration: generation,
-      desiredNumberScheduled: this.nodes,
-      updatedNumberScheduled: done ? this.nodes : 0,
-      numberAvailable: done ? this.nodes : 0,
-      numberReady: done ? this.nodes : 0,
-    };
-  }
-
-  readDaemonSet() {
-    this.#count('GET');
-    this.#reads += 1;
-    this.#settle();
-    return Promise.resolve(structuredClone(this.daemonSet));
-  }
-  #validate(verb: string, body: DaemonSet): DaemonSet {
-    if (this.rejectedFields.length > 0) {
-      throw new ApiError({ status: 422, reason: 'Invalid', message: `DaemonSet.apps is invalid: ${this.rejectedFields.join(', ')}`, verb, resource: 'daemonsets.apps', fields: this.rejectedFields });
-    }
-    return this.admission(structuredClone(body));
-  }
-
-  /** As the API server would store the body: admitted, with a generation bumped only by a spec change. */
-  #updated(body: DaemonSet): DaemonSet {
-    if (this.daemonSet === undefined || body.metadata.resourceVersion !== this.daemonSet.metadata.resourceVersion) {
-      throw new ApiError({ status: 409, reason: 'Conflict', message: 'modified', verb: 'update', resource: 'daemonsets.apps' });
-    }
-    const admitted = this.#validate('update', body);
-    const generation = (this.daemonSet.metadata.generation ?? 1) + (JSON.stringify(admitted.spec) === JSON.stringify(this.daemonSet.spec) ? 0 : 1);
-    const resourceVersion = String(Number(this.daemonSet.metadata.resourceVersion ?? '0') + 1);
-    // A PUT cannot change the UID: the server keeps the stored one whatever the body says.
-    return { ...admitted, metadata: { ...admitted.metadata, uid: this.daemonSet.metadata.uid, resourceVersion, generation } };
-  }
-
-  previewCreate(body: DaemonSet) {
-    this.#count('POST');
-    return Promise.resolve(this.#validate('create', body));
-  }
-  previewReplace(body: DaemonSet) {
-    this.#count('PUT');
-    return Promise.resolve(this.#updated(body));
-  }
-  createDaemonSet(body: DaemonSet) {
-    this.#count('POST');
-    if (this.daemonSet) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
-    const admitted = this.#validate('create', body);
-    this.writes.push('create');
-    this.#reads = 0;
-    // Every object the server creates has a UID of its own, so "same UID" means "not recreated".
-    this.#created += 1;
-    const uid = `uid-${String(this.#created)}`;
-    this.daemonSet = { ...admitted, metadata: { ...admitted.metadata, uid, resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } };
-    this.#settle();
-    return Promise.resolve(structuredClone(this.daemonSet));
-  }
-  replaceDaemonSet(body: DaemonSet) {
-    this.#count('PUT');
-    const updated = this.#updated(body);
-    this.writes.push('update');
-    this.#reads = 0;
-    this.daemonSet = updated;
-    this.#settle();
-    return Promise.resolve(structuredClone(this.daemonSet));
-  }
-  deleteDaemonSet() {
-    this.#count('DELETE');
-    this.writes.push('delete');
-    this.daemonSet = undefined;
-    return Promise.resolve();
-  }
-  async *listPods() {
-    this.#count('GET');
-    await Promise.resolve();
-    yield this.pods;
-  }
-  readCronJobUid() {
-    this.#count('GET');
-    return Promise.resolve(this.cronJobUid);
-  }
-  /** Deployments by name; any other name is absent. */
-  deployments = new Map<string, DeploymentState>();
-  deploymentReads: string[] = [];
-  readDeployment(name: string) {
-    this.#count('GET');
-    this.deploymentReads.push(name);
-    return Promise.resolve(this.deployments.get(name) ?? 'absent');
-  }
-  secrets = new Map<string, SecretData>();
-  readSecret(name: string) {
-    this.#count('GET');
-    return Promise.resolve(structuredClone(this.secrets.get(name)));
-  }
-  listWarningEvents() {
-    this.#count('GET');
-    return Promise.resolve(structuredClone(this.warningEvents));
-  }
-  recordEvent(_daemonSet: DaemonSet, type: string, reason: string) {
-    this.#count('POST');
-    this.events.push(`${type}/${reason}`);
-    this.writes.push('event');
-    return Promise.resolve();
-  }
-  requests() {
-    return structuredClone(this.#counts);
-  }
-}
+import type { RegistryClient } from '../src/registry/client.ts';
+import { MemoryCluster } from './support/memory-cluster.ts';
+import { MemoryRegistry } from './support/memory-registry.ts';
 
 /** A sleep that takes no time but lets timers run, so a runaway loop meets the test timeout instead of starving it. */
 function yieldToTimers(): Promise<void> {
@@ -171,29 +34,6 @@ function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrup
     },
     signal,
   });
-}
-
-/** Registries as the pass sees them through RegistryClient: a digest per tag image, or a problem. */
-class MemoryRegistry implements RegistryClient {
-  digests = new Map<string, string>();
-  problems = new Map<string, LookupProblem>();
-  rateLimit: RateLimit | undefined;
-  asked: string[][] = [];
-  credentialsOffered: string[] = [];
-
-  resolve(images: readonly string[], credentialsFor?: CredentialsFor) {
-    this.asked.push([...images]);
-    for (const image of images) this.credentialsOffered.push(...(credentialsFor?.(`docker.io/library/${image.split(':')[0] ?? ''}`) ?? []).map((credential) => credential.username));
-    return Promise.resolve(images.map((image): DigestLookup => {
-      const problem = this.problems.get(image);
-      const rateLimit = this.rateLimit === undefined ? {} : { rateLimit: this.rateLimit };
-      if (problem !== undefined) return { image, problem, ...rateLimit };
-      return { image, digest: this.digests.get(image) ?? `sha256:${'0'.repeat(64)}`, ...rateLimit };
-    }));
-  }
-  requests() {
-    return { total: this.asked.flat().length, byHost: {} };
-  }
 }
 
 const digestOf = (seed: string): string => `sha256:${seed.repeat(64).slice(0, 64)}`;
@@ -253,7 +93,11 @@ describe('runPass', () => {
 
   it('names the verb and resource the ServiceAccount lacks on 403, with exit 1 and no further writes', async () => {
     const cluster = new MemoryCluster();
-    cluster.failures = [new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'get', resource: 'daemonsets.apps' })];
+    // A Role without daemonsets at all: its LIST is refused, and so is the read by name that follows it.
+    cluster.failures = [
+      new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'list', resource: 'daemonsets.apps' }),
+      new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb: 'get', resource: 'daemonsets.apps' }),
+    ];
     const outcome = await pass(cluster);
     assert.equal(outcome.exitCode, 1);
     assert.match(outcome.error ?? '', /may not "get" daemonsets\.apps in namespace cache/);
@@ -317,87 +161,6 @@ describe('runPass', () => {
   });
 });
 
-/** What the Go puller leaves: its DaemonSet, with its legacy selector, owned by its Deployment. */
-function goPullerDaemonSet(deployment = 'kubernetes-image-puller'): DaemonSet {
-  const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: {
-      name: 'kubernetes-image-puller',
-      namespace: 'cache',
-      uid: 'go-ds-uid',
-      resourceVersion: '7',
-      generation: 1,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: 'go-deployment-uid' }],
-    },
-    spec: { selector: { matchLabels: { ...labels } }, template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: 'che-code', image: 'quay.io/che-incubator/che-code:next' }] } } },
-  };
-}
-
-describe('runPass, taking over from the Go puller', () => {
-  it('replaces its DaemonSet once its Deployment is gone, records it in an Event and ends healthy', async () => {
-    const cluster = new MemoryCluster();
-    cluster.daemonSet = goPullerDaemonSet();
-    const outcome = await pass(cluster, { CRONJOB_NAME: 'puller' });
-    assert.equal(outcome.exitCode, 0, outcome.error);
-    assert.equal(outcome.action, 'took-over');
-    assert.deepEqual(cluster.deploymentReads, ['kubernetes-image-puller']);
-    assert.deepEqual(cluster.writes, ['delete', 'create', 'event']);
-    assert.deepEqual(cluster.events, ['Normal/TookOver']);
-    assert.equal(cluster.daemonSet?.metadata.labels?.['app.kubernetes.io/managed-by'], 'kubernetes-image-puller');
-    assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences?.map((ref) => ref.kind), ['CronJob']);
-    const next = await pass(cluster, { CRONJOB_NAME: 'puller' });
-    assert.equal(next.action, 'unchanged');
-    assert.deepEqual(cluster.deploymentReads, ['kubernetes-image-puller'], 'its own DaemonSet needs no Deployment read');
-  });
-
-  it('replaces it while its Deployment is being deleted', async () => {
-    const cluster = new MemoryCluster();
-    cluster.daemonSet = goPullerDaemonSet('che-puller');
-    cluster.deployments.set('che-puller', 'being-deleted');
-    const outcome = await pass(cluster);
-    assert.equal(outcome.action, 'took-over');
-    assert.deepEqual(cluster.deploymentReads, ['che-puller']);
-  });
-
-  it('refuses while its Deployment runs (exit 4), naming it, and writes nothing', async () => {
-    const cluster = new MemoryCluster();
-    cluster.daemonSet = goPullerDaemonSet();
-    cluster.deployments.set('kubernetes-image-puller', 'exists');
-    const before = structuredClone(cluster.daemonSet);
-    const outcome = await pass(cluster);
-    assert.equal(outcome.exitCode, 4);
-    assert.equal(outcome.action, 'refused');
-    assert.match(outcome.error ?? '', /Deployment cache\/kubernetes-image-puller still runs/);
-    assert.deepEqual(cluster.writes, []);
-    assert.deepEqual([cluster.daemonSet?.metadata, cluster.daemonSet?.spec], [before.metadata, before.spec]);
-  });
-
-  it('refuses (exit 4) when the Role may not read that Deployment, saying which value grants it', async () => {
-    const cluster = new MemoryCluster();
-    cluster.daemonSet = goPullerDaemonSet('che-puller');
-    cluster.readDeployment = () => Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'deployments.apps "che-puller" is forbidden', verb: 'get', resource: 'deployments.apps' }));
-    const outcome = await pass(cluster);
-    assert.equal(outcome.exitCode, 4);
-    assert.match(outcome.error ?? '', /may not read Deployment cache\/che-puller/);
-    assert.match(outcome.error ?? '', /deploymentName=che-puller/);
-    assert.match(outcome.error ?? '', /DEPLOYMENT_NAME=che-puller/);
-    assert.deepEqual(cluster.writes, []);
-  });
-
-  it('reads no Deployment for any other foreign DaemonSet, and refuses it', async () => {
-    const cluster = new MemoryCluster();
-    const foreign = goPullerDaemonSet();
-    foreign.spec.selector.matchLabels = { app: 'someone-else' };
-    cluster.daemonSet = foreign;
-    const outcome = await pass(cluster);
-    assert.equal(outcome.exitCode, 4);
-    assert.deepEqual(cluster.deploymentReads, []);
-    assert.deepEqual(cluster.writes, []);
-  });
-});
-
 describe('runPass deadline', () => {
   it('waits the whole ROLLOUT_TIMEOUT_SECONDS before reporting unhealthy, and no longer', async () => {
     const cluster = new MemoryCluster();
@@ -412,7 +175,7 @@ describe('runPass deadline', () => {
     cluster.settleAfterReads = 3;
     let clock = 0;
     const read = cluster.readDaemonSet.bind(cluster);
-    cluster.readDaemonSet = () => { clock += 1000; return read(); };
+    cluster.readDaemonSet = (name) => { clock += 1000; return read(name); };
     const outcome = await runPass({
       config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache' }),
       cluster,
@@ -439,9 +202,9 @@ describe('runPass recreate', () => {
       return create(body);
     };
     const remove = cluster.deleteDaemonSet.bind(cluster);
-    cluster.deleteDaemonSet = () => {
+    cluster.deleteDaemonSet = (name, uid) => {
       if (cluster.daemonSet === undefined) return Promise.reject(new ApiError({ status: 404, message: 'not found', verb: 'delete', resource: 'daemonsets.apps' }));
-      return remove();
+      return remove(name, uid);
     };
     const outcome = await pass(cluster);
     assert.equal(outcome.exitCode, 0);
@@ -677,3 +440,84 @@ describe('runPass refreshing by digest', () => {
     assert.deepEqual(registry.asked, []);
   });
 });
+/** What the Go puller leaves: its DaemonSet, with its legacy selector, owned by its Deployment. */
+function goPullerDaemonSet(deployment = 'kubernetes-image-puller'): DaemonSet {
+  const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: {
+      name: 'kubernetes-image-puller',
+      namespace: 'cache',
+      uid: 'go-ds-uid',
+      resourceVersion: '7',
+      generation: 1,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: 'go-deployment-uid' }],
+    },
+    spec: { selector: { matchLabels: { ...labels } }, template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: 'che-code', image: 'quay.io/che-incubator/che-code:next' }] } } },
+  };
+}
+
+describe('runPass, taking over from the Go puller', () => {
+  it('replaces its DaemonSet once its Deployment is gone, records it in an Event and ends healthy', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet();
+    const outcome = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.equal(outcome.exitCode, 0, outcome.error);
+    assert.equal(outcome.action, 'took-over');
+    assert.deepEqual(cluster.deploymentReads, ['kubernetes-image-puller']);
+    assert.deepEqual(cluster.writes, ['delete', 'create', 'event']);
+    assert.deepEqual(cluster.events, ['Normal/TookOver']);
+    assert.equal(cluster.daemonSet?.metadata.labels?.['app.kubernetes.io/managed-by'], 'kubernetes-image-puller');
+    assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences?.map((ref) => ref.kind), ['CronJob']);
+    const next = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.equal(next.action, 'unchanged');
+    assert.deepEqual(cluster.deploymentReads, ['kubernetes-image-puller'], 'its own DaemonSet needs no Deployment read');
+  });
+
+  it('replaces it while its Deployment is being deleted', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet('che-puller');
+    cluster.deployments.set('che-puller', 'being-deleted');
+    const outcome = await pass(cluster);
+    assert.equal(outcome.action, 'took-over');
+    assert.deepEqual(cluster.deploymentReads, ['che-puller']);
+  });
+
+  it('refuses while its Deployment runs (exit 4), naming it, and writes nothing', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet();
+    cluster.deployments.set('kubernetes-image-puller', 'exists');
+    const before = structuredClone(cluster.daemonSet);
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 4);
+    assert.equal(outcome.action, 'refused');
+    assert.match(outcome.error ?? '', /Deployment cache\/kubernetes-image-puller still runs/);
+    assert.deepEqual(cluster.writes, []);
+    assert.deepEqual([cluster.daemonSet?.metadata, cluster.daemonSet?.spec], [before.metadata, before.spec]);
+  });
+
+  it('refuses (exit 4) when the Role may not read that Deployment, saying which value grants it', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet('che-puller');
+    cluster.readDeployment = () => Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'deployments.apps "che-puller" is forbidden', verb: 'get', resource: 'deployments.apps' }));
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 4);
+    assert.match(outcome.error ?? '', /may not read Deployment cache\/che-puller/);
+    assert.match(outcome.error ?? '', /deploymentName=che-puller/);
+    assert.match(outcome.error ?? '', /DEPLOYMENT_NAME=che-puller/);
+    assert.deepEqual(cluster.writes, []);
+  });
+
+  it('reads no Deployment for any other foreign DaemonSet, and refuses it', async () => {
+    const cluster = new MemoryCluster();
+    const foreign = goPullerDaemonSet();
+    foreign.spec.selector.matchLabels = { app: 'someone-else' };
+    cluster.daemonSet = foreign;
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 4);
+    assert.deepEqual(cluster.deploymentReads, []);
+    assert.deepEqual(cluster.writes, []);
+  });
+});
+

@@ -5,12 +5,15 @@ import {
   explain,
   formatRequests,
   getJson,
+  isReady,
+  listJson,
   pullerUserAgent,
   readyPodsByNode,
   summaryOf,
   type AuditEvent,
   type DaemonSet,
   type PassSummary,
+  type Pod,
   type ProcessResult,
 } from './harness.ts';
 
@@ -95,12 +98,39 @@ export async function assertReadyOn(namespace: string, nodes: string[], images?:
 }
 
 /**
- * The pass's own GET of its DaemonSet is among `events`. A "no writes" check needs this positive
- * control: if the audit filter (by User-Agent) matched nothing at all, it would find no write either.
+ * The pass's own read of its DaemonSets, the LIST by label that starts every pass, is among
+ * `events`. A "no writes" check needs this positive control: if the audit filter (by User-Agent)
+ * matched nothing at all, it would find no write either.
  */
-export function assertSawPassRead(events: AuditEvent[], namespace: string, name = daemonSetName): void {
-  const read = events.some(
-    (e) => e.verb === 'get' && e.objectRef?.resource === 'daemonsets' && e.objectRef.namespace === namespace && e.objectRef.name === name,
-  );
-  assert.ok(read, `no GET of DaemonSet ${namespace}/${name} with User-Agent ${pullerUserAgent}… in the audit log; it found:\n${formatRequests(events)}`);
+export function assertSawPassRead(events: AuditEvent[], namespace: string): void {
+  const read = events.some((e) => isPassList(e) && e.objectRef?.namespace === namespace);
+  assert.ok(read, `no LIST of DaemonSets in ${namespace} with User-Agent ${pullerUserAgent}… in the audit log; it found:\n${formatRequests(events)}`);
+}
+
+/** The request a pass starts with: a LIST of the puller's DaemonSets in its namespace, by label. */
+export function isPassList(event: AuditEvent): boolean {
+  return event.verb === 'list' && event.objectRef?.resource === 'daemonsets' && event.requestURI.includes(`labelSelector=${encodeURIComponent(ownSelector)}`);
+}
+
+/** The label selector of that LIST. */
+export const ownSelector = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
+
+/** Node → the images its Ready puller pods hold, whichever DaemonSet of the namespace they belong to, sorted. */
+export async function cachedImagesByNode(namespace: string): Promise<Map<string, string[]>> {
+  const pods = await listJson<Pod>('pods', { namespace, selector: 'app.kubernetes.io/managed-by=kubernetes-image-puller' });
+  const byNode = new Map<string, string[]>();
+  for (const pod of pods) {
+    const node = pod.spec.nodeName;
+    if (node === undefined || pod.metadata.deletionTimestamp !== undefined || !isReady(pod)) continue;
+    const images = (pod.spec.initContainers ?? []).filter((c) => c.name !== helperContainer).map((c) => c.image);
+    byNode.set(node, [...(byNode.get(node) ?? []), ...images].sort());
+  }
+  return byNode;
+}
+
+/** One section of a pass's summary, as the pass prints it when the install has image sets. */
+export type DaemonSetSection = { daemonset: string; set: string; chunk?: string; action: string; exitCode: number; desired?: number; ready?: number; diagnosis?: string[]; error?: string };
+
+export function sectionsOf(summary: PassSummary): DaemonSetSection[] {
+  return (summary.daemonSets ?? []) as DaemonSetSection[];
 }

@@ -72,6 +72,7 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
     const clusterWide = undefined;
     const cases: Array<[verb: string, resource: string, namespace: string | undefined, allowed: boolean]> = [
       ['get', 'daemonsets.apps', ns, true],
+      ['list', 'daemonsets.apps', ns, true],
       ['create', 'daemonsets.apps', ns, true],
       ['update', 'daemonsets.apps', ns, true],
       ['delete', 'daemonsets.apps', ns, true],
@@ -85,7 +86,7 @@ describe('helm chart lifecycle', { timeout: 600_000 }, () => {
       ['get', 'secrets', ns, false],
       ['list', 'secrets', ns, false],
       ['patch', 'daemonsets.apps', ns, false],
-      ['list', 'daemonsets.apps', ns, false],
+      ['watch', 'daemonsets.apps', ns, false],
       ['update', 'cronjobs.batch', ns, false],
       ['create', 'pods', ns, false],
       ['get', 'daemonsets.apps', 'default', false],

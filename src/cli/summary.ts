@@ -1,8 +1,10 @@
-// The one summary line a pass ends with: pure, from the outcome and the figures main measured.
+// The one summary line a pass ends with: pure, from the outcome and the figures main measured. An
+// install without image sets gets the line it always got; with them, totals on top and a section
+// per DaemonSet.
 import type { RequestCounts } from '../cluster.ts';
 import type { Config } from '../config.ts';
 import { ExitCode } from '../exit-codes.ts';
-import type { PassOutcome } from '../pass.ts';
+import type { DaemonSetOutcome, PassOutcome } from '../pass.ts';
 import type { RegistryRequestCounts } from '../registry/client.ts';
 
 /** What the registries said: only present when they were asked (REFRESH_MODE=digest, tag images). */
@@ -20,18 +22,49 @@ function registrySection(outcome: PassOutcome, requests: RegistryRequestCounts):
   };
 }
 
+function daemonSetSection(section: DaemonSetOutcome): Record<string, unknown> {
+  return {
+    daemonset: section.name,
+    set: section.set,
+    ...(section.chunks === 1 ? {} : { chunk: `${String(section.chunk)}/${String(section.chunks)}` }),
+    action: section.rejected.length > 0 ? 'invalid-config' : section.action,
+    changed: section.changed,
+    ...(section.tolerated.length === 0 ? {} : { tolerated: section.tolerated }),
+    images: section.images,
+    desired: section.rollout?.desired,
+    ready: section.rollout?.ready,
+    updated: section.rollout?.updated,
+    available: section.rollout?.available,
+    exitCode: section.exitCode,
+    ...(section.diagnosis.length === 0 ? {} : { diagnosis: section.diagnosis }),
+    ...(section.error === undefined ? {} : { error: section.error }),
+    ...(section.rejected.length === 0 ? {} : { invalid: section.rejected.map((rejected) => rejected.variable) }),
+  };
+}
+
+/** Sections are needed once the install is more than the one DaemonSet named DAEMONSET_NAME. */
+function hasSections(config: Config, outcome: PassOutcome): boolean {
+  return outcome.removed.length > 0 || outcome.daemonSets.some((section) => section.name !== config.daemonSetName);
+}
+
+function imageCount(config: Config): number {
+  return config.images.length + config.imageSets.reduce((total, set) => total + set.images.length, 0);
+}
+
 export function passSummary(
   config: Config,
   outcome: PassOutcome,
   figures: { durationMs: number; requests: RequestCounts; registryRequests?: RegistryRequestCounts; warnings: string[] },
 ): Record<string, unknown> {
+  const sections = hasSections(config, outcome);
+  const warnings = [...figures.warnings, ...(outcome.refresh?.warnings ?? []), ...outcome.warnings];
   return {
     action: outcome.exitCode === ExitCode.invalidConfig ? 'invalid-config' : outcome.action,
     daemonset: config.daemonSetName,
     namespace: config.namespace,
-    changed: outcome.changed,
-    ...(outcome.tolerated.length === 0 ? {} : { tolerated: outcome.tolerated }),
-    images: config.images.length,
+    ...(sections ? {} : { changed: outcome.changed }),
+    ...(sections || outcome.tolerated.length === 0 ? {} : { tolerated: outcome.tolerated }),
+    images: imageCount(config),
     desired: outcome.rollout?.desired,
     ready: outcome.rollout?.ready,
     updated: outcome.rollout?.updated,
@@ -42,9 +75,11 @@ export function passSummary(
     requests: figures.requests,
     ...registrySection(outcome, figures.registryRequests ?? { total: 0, byHost: {} }),
     exitCode: outcome.exitCode,
-    ...(outcome.diagnosis.length === 0 ? {} : { diagnosis: outcome.diagnosis }),
+    ...(sections || outcome.diagnosis.length === 0 ? {} : { diagnosis: outcome.diagnosis }),
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
-    ...(outcome.rejected.length === 0 ? {} : { invalid: outcome.rejected.map((rejected) => rejected.variable) }),
-    ...(figures.warnings.length + (outcome.refresh?.warnings.length ?? 0) === 0 ? {} : { warnings: [...figures.warnings, ...(outcome.refresh?.warnings ?? [])] }),
+    ...(outcome.rejected.length === 0 ? {} : { invalid: [...new Set(outcome.rejected.map((rejected) => rejected.variable))] }),
+    ...(warnings.length === 0 ? {} : { warnings }),
+    ...(outcome.removed.length === 0 ? {} : { removed: outcome.removed }),
+    ...(sections ? { daemonSets: outcome.daemonSets.map(daemonSetSection) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // policy. The steps (reconcile, rollout, diagnose) take a PassContext and return plain values.
 import type { Cluster, EventType } from '../cluster.ts';
 import type { Config } from '../config.ts';
+import type { Decision } from '../decide.ts';
 import type { ExitCode } from '../exit-codes.ts';
 import type { DaemonSet } from '../k8s-types.ts';
 import type { RegistryClient } from '../registry/client.ts';
@@ -26,6 +27,11 @@ export interface PassDependencies {
   deadline?: number;
   /** Asks registries for digests (REFRESH_MODE=digest); without it tags are not refreshed by digest. */
   registry?: RegistryClient;
+  /**
+   * Told each decision before it is acted on; it may hold a write back or stop it by throwing (the
+   * write gate of a pass over several DaemonSets).
+   */
+  onDecision?: (decision: Decision) => Promise<void>;
 }
 
 /** A value the API server rejected, traced back to the variable that produced it. */

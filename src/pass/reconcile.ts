@@ -118,7 +118,7 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
       // Everything that can fail before the delete is done first, so a failure never leaves the cluster without a DaemonSet.
       await validated(() => previewUnderSpareName(cluster, decision.body));
       try {
-        await cluster.deleteDaemonSet(decision.uid);
+        await cluster.deleteDaemonSet(config.daemonSetName, decision.uid);
       } catch (error) {
         // Gone already (an earlier attempt of this retry deleted it before the create failed).
         if (!(error instanceof ApiError && error.status === 404)) throw error;
@@ -135,17 +135,25 @@ async function act(ctx: PassContext, decision: Decision, live: DaemonSet | undef
   }
 }
 
-/** Brings the DaemonSet to the desired state, reading again after a conflict with another writer. */
-export async function reconcile(ctx: PassContext): Promise<ReconcileResult> {
+/**
+ * Brings the DaemonSet to the desired state, reading again after a conflict with another writer.
+ * @param listed the DaemonSet as the pass's LIST of its own found it, so that the first look costs
+ *   no request. Without it the DaemonSet is read by name: one that is not the puller's is not in
+ *   that LIST, and must be seen (and refused) before anything is sent under its name.
+ */
+export async function reconcile(ctx: PassContext, listed?: DaemonSet): Promise<ReconcileResult> {
   const refreshFor = digestRefresher(ctx, ctx.registry);
   let conflicts = 0;
+  let known = listed;
   while (ctx.mayPoll()) {
-    const live = await ctx.retrying(() => ctx.cluster.readDaemonSet());
+    const live = known ?? await ctx.retrying(() => ctx.cluster.readDaemonSet(ctx.config.daemonSetName));
+    known = undefined;
     try {
       const refresh = await refreshFor(live);
       const desired = desiredDaemonSet(ctx.config, refresh.templateAnnotations);
       const decision = await decideWithServer(ctx, desired, live);
       ctx.log.debug('decision', { action: decision.action, ...('changed' in decision ? { changed: decision.changed } : {}), ...('tolerated' in decision ? { tolerated: decision.tolerated } : {}) });
+      await ctx.onDecision?.(decision);
       await announceRefresh(ctx, decision, live, refresh);
       const result = await ctx.retrying(() => act(ctx, decision, live));
       if (result !== undefined) {

@@ -24,7 +24,7 @@ export async function awaitRollout(ctx: PassContext, daemonSet: DaemonSet): Prom
     await ctx.sleep(Math.min(poll, ctx.deadline - ctx.nowMs()), ctx.signal);
     if (ctx.interrupted()) break;
     poll = Math.min(poll * 1.5, MAX_POLL_MS);
-    const read = await ctx.retrying(() => ctx.cluster.readDaemonSet());
+    const read = await ctx.retrying(() => ctx.cluster.readDaemonSet(ctx.config.daemonSetName));
     if (read === undefined) throw new PassError('the DaemonSet was deleted while this pass waited for its rollout', ExitCode.error);
     latest = read;
     rollout = rolloutOf(read);

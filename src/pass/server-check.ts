@@ -7,7 +7,10 @@ import type { Config } from '../config.ts';
 import { desiredDaemonSet } from '../desired.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { DaemonSet } from '../k8s-types.ts';
-import { describeApiError } from '../pass.ts';
+import type { PlannedDaemonSet } from '../daemonset-plan.ts';
+import { worstExitCode } from '../exit-codes.ts';
+import { describeApiError } from './api-errors.ts';
+import { tracedToSet } from './daemonset-pass.ts';
 import { PassError } from './context.ts';
 import type { RejectedValue } from './context.ts';
 import { previewUnderSpareName, validated } from './reconcile.ts';
@@ -30,4 +33,29 @@ export async function checkWithServer(cluster: Cluster, config: Config): Promise
     if (error instanceof ApiError) return { exitCode: ExitCode.error, accepted: undefined, rejected: [], error: describeApiError(error, config.namespace) };
     throw error;
   }
+}
+
+export interface PlanCheck {
+  exitCode: ExitCode;
+  /** Every DaemonSet as the server would store it, when it accepted all of them. */
+  accepted: DaemonSet[];
+  rejected: RejectedValue[];
+  error: string | undefined;
+}
+
+/** Every DaemonSet of the install judged by the API server, a rejection traced to its set. */
+export async function checkPlanWithServer(cluster: Cluster, plan: readonly PlannedDaemonSet[]): Promise<PlanCheck> {
+  const accepted: DaemonSet[] = [];
+  const rejected: RejectedValue[] = [];
+  const errors: string[] = [];
+  const codes: ExitCode[] = [];
+  for (const planned of plan) {
+    const check = await checkWithServer(cluster, planned.config);
+    codes.push(check.exitCode);
+    if (check.accepted !== undefined) accepted.push(check.accepted);
+    rejected.push(...tracedToSet(check.rejected, planned));
+    if (check.error !== undefined) errors.push(plan.length === 1 ? check.error : `${planned.config.daemonSetName}: ${check.error}`);
+  }
+  const exitCode = worstExitCode(codes);
+  return { exitCode, accepted: exitCode === ExitCode.healthy ? accepted : [], rejected, error: errors.length === 0 ? undefined : errors.join('; ') };
 }

@@ -94,6 +94,11 @@ are merged over job.securityContext and job.podAnnotations. Each renders YAML, o
 {{- end -}}
 {{- end -}}
 
+{{/* IMAGE_SETS: a list of sets, or its JSON string; none is "", as the OpenShift template's default. */}}
+{{- define "kip.imageSets" -}}
+{{- with .Values.configMap.imageSets -}}{{ include "kip.json" . }}{{- end -}}
+{{- end -}}
+
 {{- define "kip.plainHttpRegistries" -}}
 {{- $registries := .Values.configMap.plainHttpRegistries | default list -}}
 {{- if kindIs "slice" $registries -}}{{ join ";" $registries }}{{- else -}}{{ $registries }}{{- end -}}

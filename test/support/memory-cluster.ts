@@ -1,0 +1,206 @@
+// The namespace as a pass sees it through the Cluster interface (the one kube.ts implements over
+// HTTP), in memory, for the pass tests. The real API server is exercised by the e2e suite.
+import { ApiError } from '../../src/cluster.ts';
+import type { Cluster, DeploymentState, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
+import type { DaemonSet, Pod } from '../../src/k8s-types.ts';
+
+export const DEFAULT_NAME = 'kubernetes-image-puller';
+
+/** `k=v,k=v` against labels: the only selectors the pass sends. */
+function matches(selector: string, labels: Record<string, string> | undefined): boolean {
+  return selector.split(',').every((term) => {
+    const [key = '', value] = term.split('=');
+    return labels?.[key] === value;
+  });
+}
+
+/**
+ * The namespace as the pass sees it: DaemonSets by name, a DaemonSet "controller" that reports a
+ * rollout complete after a number of reads, and every request counted by HTTP verb as kube.ts counts.
+ */
+export class MemoryCluster implements Cluster {
+  daemonSets = new Map<string, DaemonSet>();
+  podsByDaemonSet = new Map<string, Pod[]>();
+  nodes = 3;
+  /** Nodes a DaemonSet's scheduling matches, when not `nodes`. */
+  nodesFor = new Map<string, number>();
+  /** Reads after a write before the "controller" reports the rollout complete; Infinity = never. */
+  settleAfterReads = 1;
+  settleAfterReadsFor = new Map<string, number>();
+  failures: ApiError[] = [];
+  events: string[] = [];
+  writes: string[] = [];
+  /** The same writes, each with the DaemonSet it was about. */
+  writesTo: string[] = [];
+  /** Reads of DaemonSets: `get <name>` or `list <selector>`. */
+  reads: string[] = [];
+  cronJobUid: string | undefined = 'cron-uid';
+  /** What admission does to every create and update (a mutating policy); identity by default. */
+  admission: (daemonSet: DaemonSet) => DaemonSet = (daemonSet) => daemonSet;
+  /** Field paths strict validation rejects on every create and update, dry run or not. */
+  rejectedFields: string[] = [];
+  /** When set, strict validation rejects only the objects of these DaemonSets. */
+  rejectedOnly: Set<string> | undefined;
+  warningEvents: WarningEvent[] = [];
+  #reads = new Map<string, number>();
+  #created = 0;
+  #counts: RequestCounts = { total: 0, byVerb: {} };
+
+  /** The DaemonSet named DAEMONSET_NAME's default, which most tests are about. */
+  get daemonSet(): DaemonSet | undefined {
+    return this.daemonSets.get(DEFAULT_NAME);
+  }
+  set daemonSet(daemonSet: DaemonSet | undefined) {
+    if (daemonSet === undefined) this.daemonSets.delete(DEFAULT_NAME);
+    else this.daemonSets.set(DEFAULT_NAME, daemonSet);
+  }
+  get pods(): Pod[] {
+    return this.podsByDaemonSet.get(DEFAULT_NAME) ?? [];
+  }
+  set pods(pods: Pod[]) {
+    this.podsByDaemonSet.set(DEFAULT_NAME, pods);
+  }
+
+  #count(verb: string): void {
+    this.#counts.total += 1;
+    this.#counts.byVerb[verb] = (this.#counts.byVerb[verb] ?? 0) + 1;
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+  }
+
+  #read(name: string): DaemonSet | undefined {
+    this.#reads.set(name, (this.#reads.get(name) ?? 0) + 1);
+    this.#settle(name);
+    return structuredClone(this.daemonSets.get(name));
+  }
+
+  #settle(name: string): void {
+    const daemonSet = this.daemonSets.get(name);
+    if (!daemonSet) return;
+    const generation = daemonSet.metadata.generation ?? 1;
+    const done = (this.#reads.get(name) ?? 0) >= (this.settleAfterReadsFor.get(name) ?? this.settleAfterReads);
+    const nodes = this.nodesFor.get(name) ?? this.nodes;
+    daemonSet.status = {
+      observedGeneration: generation,
+      desiredNumberScheduled: nodes,
+      updatedNumberScheduled: done ? nodes : 0,
+      numberAvailable: done ? nodes : 0,
+      numberReady: done ? nodes : 0,
+    };
+  }
+
+  readDaemonSet(name: string) {
+    this.reads.push(`get ${name}`);
+    this.#count('GET');
+    return Promise.resolve(this.#read(name));
+  }
+  listDaemonSets(labelSelector: string) {
+    this.reads.push(`list ${labelSelector}`);
+    this.#count('GET');
+    const names = [...this.daemonSets.values()].filter((daemonSet) => matches(labelSelector, daemonSet.metadata.labels)).map((daemonSet) => daemonSet.metadata.name ?? '');
+    return Promise.resolve(names.flatMap((name) => this.#read(name) ?? []));
+  }
+  #validate(verb: string, body: DaemonSet): DaemonSet {
+    if (this.rejectedFields.length > 0 && (this.rejectedOnly === undefined || this.rejectedOnly.has(body.metadata.name ?? ''))) {
+      throw new ApiError({ status: 422, reason: 'Invalid', message: `DaemonSet.apps is invalid: ${this.rejectedFields.join(', ')}`, verb, resource: 'daemonsets.apps', fields: this.rejectedFields });
+    }
+    return this.admission(structuredClone(body));
+  }
+
+  /** As the API server would store the body: admitted, with a generation bumped only by a spec change. */
+  #updated(body: DaemonSet): DaemonSet {
+    const stored = this.daemonSets.get(body.metadata.name ?? '');
+    if (stored === undefined || body.metadata.resourceVersion !== stored.metadata.resourceVersion) {
+      throw new ApiError({ status: 409, reason: 'Conflict', message: 'modified', verb: 'update', resource: 'daemonsets.apps' });
+    }
+    const admitted = this.#validate('update', body);
+    const generation = (stored.metadata.generation ?? 1) + (JSON.stringify(admitted.spec) === JSON.stringify(stored.spec) ? 0 : 1);
+    const resourceVersion = String(Number(stored.metadata.resourceVersion ?? '0') + 1);
+    // A PUT cannot change the UID: the server keeps the stored one whatever the body says.
+    return { ...admitted, metadata: { ...admitted.metadata, uid: stored.metadata.uid, resourceVersion, generation } };
+  }
+
+  #wrote(verb: string, name: string): void {
+    this.writes.push(verb);
+    this.writesTo.push(`${verb} ${name}`);
+  }
+
+  previewCreate(body: DaemonSet) {
+    this.#count('POST');
+    if (this.daemonSets.has(body.metadata.name ?? '')) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
+    return Promise.resolve(this.#validate('create', body));
+  }
+  previewReplace(body: DaemonSet) {
+    this.#count('PUT');
+    return Promise.resolve(this.#updated(body));
+  }
+  createDaemonSet(body: DaemonSet) {
+    this.#count('POST');
+    const name = body.metadata.name ?? '';
+    if (this.daemonSets.has(name)) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
+    const admitted = this.#validate('create', body);
+    this.#wrote('create', name);
+    this.#reads.set(name, 0);
+    // Every object the server creates has a UID of its own, so "same UID" means "not recreated".
+    this.#created += 1;
+    const uid = `uid-${String(this.#created)}`;
+    this.daemonSets.set(name, { ...admitted, metadata: { ...admitted.metadata, uid, resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } });
+    this.#settle(name);
+    return Promise.resolve(structuredClone(this.daemonSets.get(name)!));
+  }
+  replaceDaemonSet(body: DaemonSet) {
+    this.#count('PUT');
+    const updated = this.#updated(body);
+    const name = body.metadata.name ?? '';
+    this.#wrote('update', name);
+    this.#reads.set(name, 0);
+    this.daemonSets.set(name, updated);
+    this.#settle(name);
+    return Promise.resolve(structuredClone(updated));
+  }
+  deleteDaemonSet(name: string, uid: string) {
+    this.#count('DELETE');
+    const stored = this.daemonSets.get(name);
+    if (stored === undefined) return Promise.reject(new ApiError({ status: 404, reason: 'NotFound', message: 'not found', verb: 'delete', resource: 'daemonsets.apps' }));
+    if (stored.metadata.uid !== uid) return Promise.reject(new ApiError({ status: 409, reason: 'Conflict', message: 'Precondition failed: UID', verb: 'delete', resource: 'daemonsets.apps' }));
+    this.#wrote('delete', name);
+    this.daemonSets.delete(name);
+    return Promise.resolve();
+  }
+  async *listPods(labelSelector: string) {
+    this.#count('GET');
+    await Promise.resolve();
+    const instance = /app\.kubernetes\.io\/instance=([^,]+)/.exec(labelSelector)?.[1] ?? '';
+    yield this.podsByDaemonSet.get(instance) ?? [];
+  }
+  readCronJobUid() {
+    this.#count('GET');
+    return Promise.resolve(this.cronJobUid);
+  }
+  /** Deployments by name; any other name is absent. */
+  deployments = new Map<string, DeploymentState>();
+  deploymentReads: string[] = [];
+  readDeployment(name: string) {
+    this.#count('GET');
+    this.deploymentReads.push(name);
+    return Promise.resolve(this.deployments.get(name) ?? 'absent');
+  }
+  secrets = new Map<string, SecretData>();
+  readSecret(name: string) {
+    this.#count('GET');
+    return Promise.resolve(structuredClone(this.secrets.get(name)));
+  }
+  listWarningEvents() {
+    this.#count('GET');
+    return Promise.resolve(structuredClone(this.warningEvents));
+  }
+  recordEvent(daemonSet: DaemonSet, type: string, reason: string) {
+    this.#count('POST');
+    this.events.push(`${type}/${reason}`);
+    this.#wrote('event', daemonSet.metadata.name ?? '');
+    return Promise.resolve();
+  }
+  requests() {
+    return structuredClone(this.#counts);
+  }
+}
