@@ -17,13 +17,13 @@ interface Summary {
   error?: string;
 }
 
-function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, terminateAfterMs?: number, args: string[] = []): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string; lines: number; ms: number }> {
+function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, onStart?: (terminate: () => void) => void, args: string[] = []): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string; lines: number; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }), IMAGES: 'a=nginx:1', NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (terminateAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), terminateAfterMs);
+  onStart?.(() => child.kill('SIGTERM'));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -102,11 +102,21 @@ describe('command line pass', () => {
   });
 
   it('SIGTERM cancels a request in flight: the summary line still comes, at once', async () => {
-    server.routes = [() => ({ status: 200, hang: true })];
-    const { code, summary, ms } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '60' }, 2500);
+    // SIGTERM goes out when the first request arrives: the pass is then surely past installing its handler.
+    let terminate = (): void => undefined;
+    let terminatedAt = 0;
+    server.routes = [() => {
+      if (terminatedAt === 0) {
+        terminatedAt = Date.now();
+        terminate();
+      }
+      return { status: 200, hang: true };
+    }];
+    const started = Date.now();
+    const { code, summary } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '60' }, (kill) => (terminate = kill));
     assert.equal(code, 1);
     assert.match(summary.error ?? '', /cancelled/);
-    assert.ok(ms < 2500 + 2000, `took ${String(ms)} ms`);
+    assert.ok(terminatedAt > 0 && Date.now() - terminatedAt < 2000, `ended ${String(Date.now() - terminatedAt)} ms after SIGTERM (${String(Date.now() - started)} ms in all)`);
   });
 
   it('exits 4 and writes nothing when a DaemonSet of that name is not managed by the puller', async () => {
