@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Builds the local control plane (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl),
-# etcd, kwok/kwokctl and helm from the Go module proxy. Binaries are cached outside the repo, keyed by
-# version, so only a fresh machine pays for the build.
+# etcd, kwok/kwokctl and helm, and for the real node its kubelet, a registry and crane, from the Go
+# module proxy. Binaries are cached outside the repo, keyed by version, so only a fresh machine pays
+# for the build.
+#   usage: bash e2e/cluster/build-binaries.sh [target...]   targets: kubernetes etcd kwok helm registry crane kubelet
 set -euo pipefail
 source "$(dirname "$0")/versions.sh"
 
 log() { printf '[build-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 have() { [ -x "$BIN_DIR/$1" ]; }
 
-mkdir -p "$BIN_DIR"
+mkdir -p "$BIN_DIR" "$REGISTRY_BIN_DIR" "$KUBELET_BIN_DIR"
 # Two callers at once (run.sh and demo.sh, or two shells) would both compile for 20 minutes and
-# overwrite each other's binaries: the second waits for the first and then finds them cached.
-exec 9>"$BIN_DIR.lock"
-if ! flock -n 9; then
-  log "another build of $BIN_DIR is running; waiting for it"
-  flock 9
-fi
+# overwrite each other's binaries: the second waits for the first and then finds them cached. Each
+# target runs in a subshell that holds the lock of its cache directory only while it builds, so a
+# kubelet build does not hold up a run that only needs the control plane.
+lock_cache() {
+  exec 9>"$1.lock"
+  if ! flock -n 9; then
+    log "another build of $1 is running; waiting for it"
+    flock 9
+  fi
+}
 started=$SECONDS
 # Go is installed at /usr/local/go on these machines, which a non-login PATH may not include.
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
@@ -25,14 +31,20 @@ export GOFLAGS=
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-build_kubernetes() {
-  if have kube-apiserver && have kube-controller-manager && have kube-scheduler && have kubectl; then
-    log "kubernetes $K8S_VERSION: cached"; return
-  fi
+# A module that requires k8s.io/kubernetes at $K8S_VERSION with its staging modules pinned, shared by
+# the control plane and the kubelet so the kubelet's build reuses the control plane's Go build cache.
+# Sets K8S_LDFLAGS and leaves the shell in the module's directory.
+k8s_module() {
   require_go
-  log "kubernetes $K8S_VERSION: resolving modules"
   local dir="$WORK/k8s" staging="v0.${K8S_VERSION#v1.}" minor
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  # The version must be exactly the release built: it drives the emulation version and feature gates.
+  K8S_LDFLAGS="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    K8S_LDFLAGS="$K8S_LDFLAGS -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  if [ -f "$dir/.resolved" ]; then cd "$dir"; return; fi
+  log "kubernetes $K8S_VERSION: resolving modules"
   mkdir -p "$dir" && cd "$dir"
   go mod init local/k8s-binaries >/dev/null 2>&1
   go mod edit -go=1.26.0
@@ -43,19 +55,24 @@ build_kubernetes() {
     go mod edit -replace="$module=$module@$staging"
   done
   go mod edit -replace="k8s.io/kubernetes=k8s.io/kubernetes@$K8S_VERSION"
+  touch .resolved
+}
+
+build_kubernetes() {
+  lock_cache "$BIN_DIR"
+  if have kube-apiserver && have kube-controller-manager && have kube-scheduler && have kubectl; then
+    log "kubernetes $K8S_VERSION: cached"; return
+  fi
+  k8s_module
   local cmds="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl"
   go get -tool $(for c in $cmds; do printf '%s@%s ' "$c" "$K8S_VERSION"; done)
-  # The version must be exactly the release built: it drives the emulation version and feature gates.
-  local ldflags="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags="$ldflags -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
   log "kubernetes $K8S_VERSION: compiling (about 11 minutes on 2 cores)"
-  go build -mod=mod -p 2 -trimpath -ldflags "$ldflags" -o "$BIN_DIR/" $cmds
+  go build -mod=mod -p 2 -trimpath -ldflags "$K8S_LDFLAGS" -o "$BIN_DIR/" $cmds
   log "kubernetes $K8S_VERSION: done"
 }
 
 build_etcd() {
+  lock_cache "$BIN_DIR"
   if have etcd; then log "etcd $ETCD_VERSION: cached"; return; fi
   require_go
   log "etcd $ETCD_VERSION: compiling"
@@ -70,6 +87,7 @@ build_etcd() {
 }
 
 build_kwok() {
+  lock_cache "$BIN_DIR"
   if have kwok && have kwokctl; then log "kwok $KWOK_VERSION: cached"; return; fi
   require_go
   log "kwok $KWOK_VERSION: compiling"
@@ -79,6 +97,7 @@ build_kwok() {
 }
 
 build_helm() {
+  lock_cache "$BIN_DIR"
   if have helm; then log "helm $HELM_VERSION: cached"; return; fi
   require_go
   log "helm $HELM_VERSION: compiling"
@@ -88,11 +107,45 @@ build_helm() {
   log "helm $HELM_VERSION: done"
 }
 
+build_registry() {
+  lock_cache "$REGISTRY_BIN_DIR"
+  if [ -x "$REGISTRY_BIN_DIR/registry" ]; then log "registry $REGISTRY_VERSION: cached"; return; fi
+  require_go
+  log "registry $REGISTRY_VERSION: compiling"
+  GOBIN="$REGISTRY_BIN_DIR" go install -trimpath -ldflags "-s -w" \
+    "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+  log "registry $REGISTRY_VERSION: done"
+}
+
+build_crane() {
+  lock_cache "$REGISTRY_BIN_DIR"
+  if [ -x "$REGISTRY_BIN_DIR/crane" ]; then log "crane $CRANE_VERSION: cached"; return; fi
+  require_go
+  log "crane $CRANE_VERSION: compiling"
+  GOBIN="$REGISTRY_BIN_DIR" go install -trimpath -ldflags "-s -w" \
+    "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
+  log "crane $CRANE_VERSION: done"
+}
+
+build_kubelet() {
+  lock_cache "$KUBELET_BIN_DIR"
+  if [ -x "$KUBELET_BIN_DIR/kubelet" ]; then log "kubelet $K8S_VERSION: cached"; return; fi
+  k8s_module
+  go get -tool "k8s.io/kubernetes/cmd/kubelet@$K8S_VERSION"
+  log "kubelet $K8S_VERSION: compiling (about 1 minute after the control plane, which shares its packages)"
+  go build -mod=mod -p 2 -trimpath -ldflags "$K8S_LDFLAGS" -o "$KUBELET_BIN_DIR/kubelet" k8s.io/kubernetes/cmd/kubelet
+  log "kubelet $K8S_VERSION: done"
+}
+
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(kubernetes etcd kwok helm)
+[ ${#targets[@]} -eq 0 ] && targets=(kubernetes etcd kwok helm registry crane kubelet)
 for target in "${targets[@]}"; do
+  if ! declare -F "build_$target" >/dev/null; then
+    echo "build-binaries.sh: unknown target '$target' (known: kubernetes etcd kwok helm registry crane kubelet)" >&2
+    exit 2
+  fi
   step_started=$SECONDS
-  "build_$target"
+  ( "build_$target" )
   if [ $((SECONDS - step_started)) -gt 1 ]; then log "$target took $((SECONDS - step_started))s"; fi
 done
-log "binaries in $BIN_DIR ($((SECONDS - started))s)"
+log "binaries in $BIN_DIR, $REGISTRY_BIN_DIR and $KUBELET_BIN_DIR ($((SECONDS - started))s)"

@@ -4,4 +4,9 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 BIN_DIR=${BIN_DIR:-$HOME/.cache/kip-e2e/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION}
-
+# The real node and its registry (e2e/real-node.test.ts) have caches of their own, so that adding
+# them left the control plane's cache above valid.
+REGISTRY_VERSION=${REGISTRY_VERSION:-v3.1.2}
+CRANE_VERSION=${CRANE_VERSION:-v0.22.1}
+REGISTRY_BIN_DIR=${REGISTRY_BIN_DIR:-$HOME/.cache/kip-e2e/registry-$REGISTRY_VERSION-crane-$CRANE_VERSION}
+KUBELET_BIN_DIR=${KUBELET_BIN_DIR:-$HOME/.cache/kip-e2e/kubelet-$K8S_VERSION}
