@@ -144,7 +144,7 @@ start_containerd() {
   setsid containerd --config "$DIR/containerd.toml" </dev/null >>"$DIR/containerd.log" 2>&1 &
   echo $! >"$DIR/containerd.pid"
   local deadline=$((SECONDS + 30))
-  until ctr --address "$SOCK" version >/dev/null 2>&1; do
+  until [ -S "$SOCK" ] && ctr --address "$SOCK" version >/dev/null 2>&1; do
     if ! kill -0 "$(cat "$DIR/containerd.pid")" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
       echo "real-node.sh: containerd did not come up; last lines of $DIR/containerd.log:" >&2
       tail -5 "$DIR/containerd.log" >&2
@@ -166,6 +166,7 @@ start_kubelet() {
 }
 
 start() {
+  local t0=$SECONDS
   for b in "$KUBELET" "$BIN_DIR/kubectl"; do
     [ -x "$b" ] || { echo "real-node.sh: $b is missing; run: bash e2e/cluster/build-binaries.sh" >&2; exit 1; }
   done
@@ -185,7 +186,7 @@ start() {
   fi
   stop
   install_packages
-  local t0=$SECONDS ports
+  local ports
   mkdir -p "$DIR"
   mapfile -t ports < <(bash "$HERE/free-ports.sh" 2)
   [ ${#ports[@]} -eq 2 ] || { echo "real-node.sh: could not find two free ports for the kubelet" >&2; exit 1; }
@@ -224,7 +225,8 @@ evict_pods() {
 
 # What the kubelet left: kill and delete every task and container, release their network namespaces.
 remove_containers() {
-  ctr --address "$SOCK" version >/dev/null 2>&1 || return 0
+  # Without the socket, ctr would wait 10 s for it to appear.
+  [ -S "$SOCK" ] && ctr --address "$SOCK" version >/dev/null 2>&1 || return 0
   local id netns
   for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
   for id in $(ctr_ containers ls -q 2>/dev/null); do
