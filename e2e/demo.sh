@@ -20,7 +20,7 @@ IMAGES='alpine=docker.io/library/alpine:3.22;busybox=docker.io/library/busybox:1
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Building the control-plane binaries and helm (first time only: about 20 minutes; then cached in $BIN_DIR)"
-bash e2e/cluster/build-binaries.sh
+bash e2e/cluster/build-binaries.sh kubernetes etcd kwok helm
 step "Building the puller (npm run build)"
 npm run --silent build
 export PATH="$BIN_DIR:$PATH"

@@ -179,6 +179,27 @@ export function summarizeWarningEvents(events: WarningEvent[]): string[] {
     .map((group) => `${group.reason} (${String(group.count)}×): ${group.message.slice(0, 300)}`);
 }
 
+const MESSAGE_LENGTH = 120;
+const MESSAGE_HEAD = 40;
+
+/**
+ * A pod's message cut to MESSAGE_LENGTH. A runtime's error wraps its cause last ("rpc error: code =
+ * NotFound desc = failed to pull and unpack image …: failed to resolve reference …: not found"): the
+ * head says what failed and the tail what the registry answered, so the middle is what goes.
+ */
+export function shortMessage(message: string): string {
+  if (message.length <= MESSAGE_LENGTH) return message;
+  const tailStart = message.length - (MESSAGE_LENGTH - MESSAGE_HEAD - ' … '.length);
+  let head = message.slice(0, MESSAGE_HEAD);
+  let tail = message.slice(tailStart);
+  // Whole words at both cuts, unless a cut has no space to move to.
+  const headSpace = head.lastIndexOf(' ');
+  if (message[MESSAGE_HEAD] !== ' ' && headSpace > 0) head = head.slice(0, headSpace);
+  const tailSpace = tail.indexOf(' ');
+  if (message[tailStart - 1] !== ' ' && tailSpace >= 0 && tailSpace < tail.length - 1) tail = tail.slice(tailSpace + 1);
+  return `${head} … ${tail}`;
+}
+
 /**
  * A short, human summary: one line per (image, reason), the largest first, capped; then what the
  * controller said about pods it could not create.
@@ -186,7 +207,7 @@ export function summarizeWarningEvents(events: WarningEvent[]): string[] {
 export function summarize(groups: DiagnosisGroup[], rollout: Rollout, controllerLines: string[] = []): string[] {
   const lines = groups.slice(0, MAX_DIAGNOSIS_LINES).map((group) => {
     const what = group.image === '-' ? group.reason : `${group.image}: ${group.reason}`;
-    const message = group.message === undefined ? '' : ` (${group.message.slice(0, 120)})`;
+    const message = group.message === undefined ? '' : ` (${shortMessage(group.message)})`;
     const remedy = group.remedy === undefined ? '' : `; ${group.remedy}`;
     return `${what} on ${String(group.nodes)} node${group.nodes === 1 ? '' : 's'}, e.g. ${group.exampleNode}${message}${remedy}`;
   });

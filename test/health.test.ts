@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Diagnosis, MAX_DIAGNOSIS_LINES, podFindings, rolloutOf, summarize } from '../src/health.ts';
+import { Diagnosis, MAX_DIAGNOSIS_LINES, podFindings, rolloutOf, shortMessage, summarize } from '../src/health.ts';
 import type { ContainerStatus, DaemonSet, Pod } from '../src/k8s-types.ts';
 
 function daemonSet(status: DaemonSet['status'], generation = 2): DaemonSet {
@@ -173,5 +173,33 @@ describe('summarize', () => {
       ...Array.from({ length: 3 }, (_, index) => pod(`b${String(index)}`, { image: 'quay.io/b:1', reason: 'ImagePullBackOff' })),
     ]);
     assert.deepEqual(diagnosis.groups().map((g) => [g.image, g.nodes]), [['quay.io/b:1', 3], ['-', 7]]);
+  });
+});
+
+describe('shortMessage', () => {
+  // What containerd 1.6 behind a real kubelet reports for a tag the registry does not have.
+  const notFound =
+    'rpc error: code = NotFound desc = failed to pull and unpack image "127.0.0.1:35009/kip/one-file:missing": ' +
+    'failed to resolve reference "127.0.0.1:35009/kip/one-file:missing": 127.0.0.1:35009/kip/one-file:missing: not found';
+  const cases: Array<{ message: string; expected: string }> = [
+    { message: 'Back-off pulling image', expected: 'Back-off pulling image' },
+    { message: 'x'.repeat(120), expected: 'x'.repeat(120) },
+    { message: notFound, expected: 'rpc error: code = NotFound desc = failed … 127.0.0.1:35009/kip/one-file:missing: not found' },
+    { message: 'y'.repeat(200), expected: `${'y'.repeat(40)} … ${'y'.repeat(77)}` },
+  ];
+  for (const { message, expected } of cases) {
+    it(`${message.slice(0, 30)}… (${String(message.length)} characters)`, () => {
+      const short = shortMessage(message);
+      assert.equal(short, expected);
+      assert.ok(short.length <= 120, `${String(short.length)} characters`);
+    });
+  }
+
+  it('keeps what the registry answered in the summary line', () => {
+    const lines = summarize(
+      [{ image: '127.0.0.1:35009/kip/one-file:missing', reason: 'ErrImagePull', nodes: 1, exampleNode: 'kip-real-0', message: notFound }],
+      rolloutOf(daemonSet({ observedGeneration: 2, desiredNumberScheduled: 1, numberAvailable: 0 })),
+    );
+    assert.match(lines[0] ?? '', /^127\.0\.0\.1:35009\/kip\/one-file:missing: ErrImagePull on 1 node, e\.g\. kip-real-0 \(.*: not found\)$/);
   });
 });

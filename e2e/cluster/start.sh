@@ -53,6 +53,13 @@ attempt() {
   flock 8
   # The controller-manager's default client QPS (20) removes the not-ready taint from ~10 nodes/s;
   # a higher limit lets freshly added nodes take DaemonSet pods sooner.
+  # kwok must leave the real node (cluster/real-node.sh) and its pods to their kubelet, so it manages
+  # only the nodes `kwokctl scale node` makes, which carry kwok.x-k8s.io/node=fake. kwokctl's binary
+  # runtime always passes --manage-all-nodes=true; the later flag wins. (A KwokConfiguration document
+  # in kwok.yaml cannot do it: that flag overrides it, and a partial one zeroes the controller's
+  # parallelism defaults.)
+  # Keep each component's first --extra-args ahead of any component's second: kwokctl v0.8.0 indexes
+  # its patches by argument position and panics ("index out of range") otherwise.
   if ! kwokctl --name "$CLUSTER" create cluster --runtime binary \
       --kube-apiserver-binary="$BIN_DIR/kube-apiserver" \
       --kube-controller-manager-binary="$BIN_DIR/kube-controller-manager" \
@@ -62,7 +69,9 @@ attempt() {
       --config="$HERE/kwok.yaml" \
       --kube-audit-policy="$HERE/audit-policy.yaml" \
       --extra-args=kube-controller-manager=kube-api-qps=200 \
+      --extra-args=kwok-controller=manage-all-nodes=false \
       --extra-args=kube-controller-manager=kube-api-burst=400 \
+      --extra-args=kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
       --wait=120s >"$STATE_DIR/$CLUSTER.create.log" 2>&1 8>&-; then
     flock -u 8
     echo "start.sh: kwokctl create cluster failed:" >&2
