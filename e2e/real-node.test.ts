@@ -4,12 +4,11 @@
 // The node exists only while this file runs (before() starts it with e2e/cluster/registry.sh and
 // real-node.sh, after() stops it and deletes the Node), so the other files keep seeing only kwok
 // nodes. It is also tainted, and the passes here select it and tolerate the taint.
-// Scenario 4 of issue 13 (a tag moved in the registry is pulled again at its new digest) belongs to
-// the digest-aware refresh and comes with it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestNamespace, deleteNamespace, explain, isReady, pullerPods, runPass, waitFor, type Pod } from './lib/harness.ts';
 import { expectPass, helperContainer, holdContainer, passEnv } from './lib/puller.ts';
+import { pushImage } from './lib/registry.ts';
 import {
   ctr,
   imageFiles,
@@ -156,6 +155,34 @@ describe('a real node', { skip: process.env.CI === undefined ? unavailable : fal
     const hold = statusOf(pod, holdContainer);
     assert.ok(hold.ready && hold.state?.running !== undefined, `kip-hold runs: ${JSON.stringify(hold)}`);
     assert.equal(hold.restartCount, 0, 'kip-hold never restarted');
+  });
+
+  test('4. refresh by digest: a pass with nothing moved makes the node ask nothing; a re-pushed tag is pulled again at its new digest', { timeout: 240_000 }, async () => {
+    const ns = await createTestNamespace('kip-real-digest');
+    namespaces.push(ns);
+    const reference = `${registry}/kip/moving:1`;
+    const first = pushImage(registry, 'kip/moving:1', 'first content');
+    const env = realNodeEnv(ns, `moving=${reference}`, { REFRESH_MODE: 'digest', ROLLOUT_TIMEOUT_SECONDS: '120' });
+    expectPass(await runPass(env), 0);
+    assert.equal(statusOf(await onlyPod(ns), 'moving').imageID, `${registry}/kip/moving@${first}`);
+
+    const asked = registryRequests().length;
+    const quiet = expectPass(await runPass(env), 0);
+    assert.equal(quiet.action, 'unchanged');
+    const since = registryRequests().slice(asked);
+    const manifests = (agent: RegExp): string[] => since.filter((r) => agent.test(r.userAgent) && r.path.includes('/manifests/')).map((r) => `${r.method} ${r.path}`);
+    assert.deepEqual(manifests(containerdAgent), [], 'the node asked the registry nothing');
+    assert.deepEqual(manifests(/^kubernetes-image-puller\//), ['HEAD /v2/kip/moving/manifests/1'], 'the pass asked once');
+
+    const second = pushImage(registry, 'kip/moving:1', 'second content');
+    assert.notEqual(second, first);
+    const rolled = expectPass(await runPass(env), 0);
+    assert.equal(rolled.action, 'updated');
+    await waitFor('one Ready pod at the new digest', async () => {
+      const pods = await pullerPods(ns);
+      return pods.length === 1 && isReady(pods[0] as Pod) && statusOf(pods[0] as Pod & { status: PodStatus }, 'moving').imageID === `${registry}/kip/moving@${second}`;
+    }, { timeoutMs: 60_000 });
+    assert.equal((await nodeImages()).get(reference), second, 'containerd holds the tag at its new digest');
   });
 
   test('5. a tag the registry does not have: exit 3, and the diagnosis gives the kubelet\'s reason and what the registry answered', { timeout: 120_000 }, async (t) => {
