@@ -6,6 +6,7 @@ import type { DecisionInput } from '../src/decide.ts';
 import { REFRESHED_AT_ANNOTATION, desiredDaemonSet } from '../src/desired.ts';
 import { specDifferences } from '../src/drift.ts';
 import type { DaemonSet } from '../src/k8s-types.ts';
+import { goPullerDaemonSet } from './support/go-puller.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const HOUR = 3600 * 1000;
@@ -179,25 +180,6 @@ describe('decide', () => {
   });
 });
 
-/** The DaemonSet the Go puller leaves behind (utils/clusterutils.go): its legacy selector, owned by its Deployment. */
-function goPullerDaemonSet(): DaemonSet {
-  const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: {
-      name: 'kubernetes-image-puller',
-      namespace: 'cache',
-      uid: 'go-ds-uid',
-      resourceVersion: '7',
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'kubernetes-image-puller', uid: 'go-deployment-uid' }],
-    },
-    spec: {
-      selector: { matchLabels: { ...labels } },
-      template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: 'che-code', image: 'quay.io/che-incubator/che-code:next', command: ['/kip/sleep'] }] } },
-    },
-  };
-}
 
 describe('goPullerDeployment: the Go puller\'s DaemonSet, recognized precisely', () => {
   const cases: Array<{ why: string; edit: (ds: DaemonSet) => void; deployment: string | undefined }> = [

@@ -9,6 +9,7 @@ import { runPass } from '../src/pass.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
+import { goPullerDaemonSet } from './support/go-puller.ts';
 
 /** A sleep that takes no time but lets timers run, so a runaway loop meets the test timeout instead of starving it. */
 function yieldToTimers(): Promise<void> {
@@ -440,23 +441,6 @@ describe('runPass refreshing by digest', () => {
     assert.deepEqual(registry.asked, []);
   });
 });
-/** What the Go puller leaves: its DaemonSet, with its legacy selector, owned by its Deployment. */
-function goPullerDaemonSet(deployment = 'kubernetes-image-puller'): DaemonSet {
-  const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: {
-      name: 'kubernetes-image-puller',
-      namespace: 'cache',
-      uid: 'go-ds-uid',
-      resourceVersion: '7',
-      generation: 1,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: 'go-deployment-uid' }],
-    },
-    spec: { selector: { matchLabels: { ...labels } }, template: { metadata: { labels: { ...labels } }, spec: { containers: [{ name: 'che-code', image: 'quay.io/che-incubator/che-code:next' }] } } },
-  };
-}
 
 describe('runPass, taking over from the Go puller', () => {
   it('replaces its DaemonSet once its Deployment is gone, records it in an Event and ends healthy', async () => {
