@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { configWarnings, loadConfig } from '../src/config.ts';
+import { planDaemonSets } from '../src/daemonset-plan.ts';
 import {
   generateFromExpression,
   loadTemplate,
@@ -272,6 +273,15 @@ describe('every parameter of the upstream templates is accepted by oc process -p
     const pod = cronJobPodSpec(find(processTemplate(loadTemplate(join(openshiftDir, 'app.yaml'))), 'CronJob')) as ReturnType<typeof cronJobPodSpec> & Record<string, unknown>;
     assert.equal(pod['priorityClassName'], '', 'empty: no PriorityClass');
     assert.deepEqual(pod.containers[0]!.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+  });
+});
+
+describe('image sets through the template', () => {
+  it('IMAGES may be emptied when IMAGE_SETS gives the images, and the pass plans one DaemonSet per set', () => {
+    const sets = JSON.stringify([{ name: 'gpu', images: 'cuda=nvcr.io/nvidia/cuda:12', nodeSelector: { pool: 'gpu' } }]);
+    const data = find(processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')), { IMAGES: '', IMAGE_SETS: sets }), 'ConfigMap')['data'] as Record<string, string>;
+    assert.deepEqual([data['IMAGES'], data['IMAGE_SETS']], ['', sets]);
+    assert.deepEqual(planDaemonSets(loadConfig(data)).map(({ config }) => config.daemonSetName), ['kubernetes-image-puller-gpu']);
   });
 });
 
