@@ -263,3 +263,16 @@ describe('a pass over image sets', () => {
     assert.match(outcome.warnings.join('\n'), /may not "list" daemonsets.*add "list" to the verbs of its Role's daemonsets rule/);
   });
 });
+
+describe('a pass over image sets that the API server rejects in part', () => {
+  it('a metadata-only update rejected for one DaemonSet stops the others\' writes too (exit 2 writes nothing)', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu));
+    const writes = cluster.writes.length;
+    cluster.rejectedFields = ['metadata.annotations'];
+    cluster.rejectedOnly = new Set(['kip-gpu']);
+    const outcome = await pass(cluster, { ...env(gpu), DAEMONSET_ANNOTATIONS: '{"team.example.com/owner":"platform"}' });
+    assert.equal(outcome.exitCode, ExitCode.invalidConfig);
+    assert.deepEqual(cluster.writes.slice(writes), [], 'no DaemonSet was written');
+  });
+});

@@ -71,9 +71,8 @@ export function tracedToSet(rejected: readonly RejectedValue[], planned: Planned
 }
 
 /**
- * Holds this DaemonSet's writes until every DaemonSet of the pass has decided. A create or a
- * recreate is judged by the API server first (a dry run), as an update already was, so that a
- * rejection is known before anyone writes.
+ * Holds this DaemonSet's writes until every DaemonSet of the pass has decided. Every write is
+ * judged by the API server first (a dry run), so that a rejection is known before anyone writes.
  */
 export function gatedDecisions(cluster: Cluster, name: string, gate: WriteGate): (decision: Decision) => Promise<void> {
   return async (decision) => {
@@ -83,6 +82,9 @@ export function gatedDecisions(cluster: Cluster, name: string, gate: WriteGate):
     }
     if (decision.action === 'create') await validated(() => cluster.previewCreate(decision.body));
     if (decision.action === 'recreate') await validated(() => previewUnderSpareName(cluster, decision.body));
+    // A metadata-only update or a timed restart had no dry run yet (a spec update had one; judging it
+    // again costs one request, only when several DaemonSets write in one pass).
+    if (decision.action === 'update') await validated(() => cluster.previewReplace(decision.body));
     const rejected = await gate.mayWrite(name);
     if (rejected.length > 0) {
       throw new PassError(`not written: the API server rejected the DaemonSet ${rejected.join(', ')} of this pass, and a pass that exits 2 writes nothing`, ExitCode.invalidConfig);
