@@ -9,6 +9,7 @@ import {
   deleteNamespace,
   formatRequests,
   runPass,
+  waitFor,
   writesIn,
 } from './lib/harness.ts';
 import { assertSawPassRead, daemonSetName, expectPass, getPuller, passEnv } from './lib/puller.ts';
@@ -47,6 +48,11 @@ describe('a same-name DaemonSet not managed by the puller', { timeout: 60_000 },
   test('is refused with exit 4 and left untouched', async (t) => {
     ns = await createTestNamespace('kip-foreign');
     await apply([foreignDaemonSet(ns)]);
+    // The DaemonSet controller writes its status (a new resourceVersion) until its pods are Ready.
+    await waitFor('the foreign DaemonSet settled', async () => {
+      const status = (await getPuller(ns)).status;
+      return status?.desiredNumberScheduled !== undefined && status.desiredNumberScheduled > 0 && status.numberReady === status.desiredNumberScheduled;
+    }, { timeoutMs: 30_000 });
     const before = await getPuller(ns);
 
     const since = new Date();
