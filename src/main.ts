@@ -143,15 +143,20 @@ function logRejected(log: Logger, rejected: RejectedValue[]): void {
 
 /**
  * The summary is logged by now. A connection whose TLS handshake never completes is not released by
- * its AbortSignal and would hold the process until undici's own 10 s connect timeout: leave a
- * moment for stdout to drain, then go. The timer is unref'd, so a normal exit never waits for it.
+ * its AbortSignal and would hold the process until undici's own 10 s connect timeout. Only then,
+ * after a moment and once stdout has written out everything queued before it, does the process
+ * leave by force; the timer is unref'd, so a normal exit never waits for it.
  */
 const EXIT_GRACE_MS = 500;
+
+function leaveOnceStdoutDrained(): void {
+  process.stdout.write('', () => process.exit());
+}
 
 main().then(
   (code) => {
     process.exitCode = code;
-    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+    setTimeout(leaveOnceStdoutDrained, EXIT_GRACE_MS).unref();
   },
   (error: unknown) => {
     process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
