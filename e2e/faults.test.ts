@@ -107,9 +107,16 @@ describe('the API server cannot be reached', { timeout: 90_000 }, () => {
       passEnv(ns, { IMAGES: `${images};broken=broken.invalid/x:1`, ROLLOUT_TIMEOUT_SECONDS: '15' }),
       { kubeconfig },
     );
-    await waitFor('the pass to create its DaemonSet', async () => (await getJson('daemonset', 'kubernetes-image-puller', ns)) !== undefined, {
-      timeoutMs: 20_000,
-    });
+    // The DaemonSet can be in etcd before the answer to the create reaches the pass; the Created Event
+    // is sent only once the pass has that answer, so the cut comes after the pass knows what it did.
+    await waitFor(
+      'the pass to record the Created Event on its DaemonSet',
+      async () =>
+        (await listJson<{ reason?: string; involvedObject?: { kind?: string } }>('events', { namespace: ns })).some(
+          (e) => e.reason === 'Created' && e.involvedObject?.kind === 'DaemonSet',
+        ),
+      { timeoutMs: 20_000 },
+    );
     await relay.cut();
     const result = await pass;
     const summary = expectPass(result, 1);
