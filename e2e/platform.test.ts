@@ -215,6 +215,8 @@ describe('no API server to talk to', { timeout: 60_000 }, () => {
     const result = await runPass(passEnv('anywhere', { IMAGES: images, ROLLOUT_TIMEOUT_SECONDS: '4' }), { kubeconfig });
     const summary = expectPass(result, 1);
     assert.match(String(summary.error), /did not answer in time/, explain(result));
-    assert.ok(Date.now() - started < 4000 + 3000, `took ${String(Date.now() - started)} ms`);
+    // Without the forced exit a handshake that never completes holds the process for minutes; the
+    // margin is for starting Node on a loaded machine, not a measure of speed.
+    assert.ok(Date.now() - started < 4000 + 8000, `took ${String(Date.now() - started)} ms`);
   });
 });
