@@ -10,7 +10,14 @@ import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-export type ProcessResult = { code: number; stdout: string; stderr: string };
+export type ProcessResult = {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** When the last stdout chunk arrived and when the process was gone (Date.now()), for checks of how it leaves. */
+  lastStdoutAt?: number;
+  closedAt: number;
+};
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const stateDir = join(repoRoot, 'e2e', '.e2e');
@@ -59,7 +66,11 @@ export function run(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    let lastStdoutAt: number | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      lastStdoutAt = Date.now();
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       stderr += `\n[harness] ${file} killed after ${opts.timeoutMs} ms\n`;
@@ -71,7 +82,9 @@ export function run(
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ code: code ?? (signal !== null ? 128 : 1), stdout, stderr });
+      const result: ProcessResult = { code: code ?? (signal !== null ? 128 : 1), stdout, stderr, closedAt: Date.now() };
+      if (lastStdoutAt !== undefined) result.lastStdoutAt = lastStdoutAt;
+      resolvePromise(result);
     });
     child.stdin.end(opts.input ?? '');
   });
