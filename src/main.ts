@@ -1,9 +1,10 @@
 // Command line entry: parse flags, load the configuration, run one pass, log one summary line and
-// set the exit code. It never calls process.exit(), so no log line is lost on the way out.
+// set the exit code. The process ends when nothing is left to do; only a connection that still holds
+// it after the summary is cut short, and then only once stdout has written out every log line.
 import packageJson from '../package.json' with { type: 'json' };
 import { ClusterConfigError } from './cluster.ts';
 import { ConfigError, configWarnings, loadConfig, waitBudgetSeconds } from './config.ts';
-import type { Config } from './config.ts';
+import type { Config, ConfigProblem } from './config.ts';
 import { planDaemonSets } from './daemonset-plan.ts';
 import type { PlannedDaemonSet } from './daemonset-plan.ts';
 import { desiredDaemonSet } from './desired.ts';
@@ -47,9 +48,7 @@ async function main(): Promise<ExitCode> {
     config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) {
-      log.error(`invalid ${problem.variable}=${JSON.stringify(problem.value ?? '')}: ${problem.problem}`, { ...problem });
-    }
+    logInvalid(log, error.problems);
     log.error('pass finished: invalid configuration, nothing was changed in the cluster', {
       action: 'invalid-config',
       exitCode: ExitCode.invalidConfig,
@@ -91,7 +90,7 @@ async function main(): Promise<ExitCode> {
     const registry = createRegistryClient({ version: VERSION, plainHttpRegistries: config.plainHttpRegistries, signal: interrupt.signal, deadline: () => deadline });
     const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
     for (const warning of [...(outcome.refresh?.warnings ?? []), ...outcome.warnings]) log.warn(warning);
-    logRejected(log, outcome.rejected);
+    logInvalid(log, outcome.rejected);
     const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), registryRequests: registry.requests(), warnings });
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
     else log.error(`pass finished: ${outcome.error ?? outcome.action}`, summary);
@@ -124,7 +123,7 @@ function heading(planned: PlannedDaemonSet, daemonSets: number): string {
 
 async function serverDryRun(cluster: Cluster, config: Config, log: Logger): Promise<ExitCode> {
   const check = await checkPlanWithServer(cluster, planDaemonSets(config));
-  logRejected(log, check.rejected);
+  logInvalid(log, check.rejected);
   if (check.exitCode !== ExitCode.healthy) {
     log.error(`dry run finished: ${check.error ?? 'rejected'}`, { action: 'server-dry-run', exitCode: check.exitCode, error: check.error, invalid: check.rejected.map((rejected) => rejected.variable) });
     return check.exitCode;
@@ -134,18 +133,24 @@ async function serverDryRun(cluster: Cluster, config: Config, log: Logger): Prom
   return ExitCode.healthy;
 }
 
-/** Rejected values are reported like invalid configuration: the variable, its value, the reason. */
-function logRejected(log: Logger, rejected: RejectedValue[]): void {
-  for (const { variable, problem } of rejected) {
-    log.error(`invalid ${variable}=${JSON.stringify(process.env[variable] ?? '')}: ${problem}`, { variable, value: process.env[variable], problem });
+/**
+ * One line per bad value, the same whether loadConfig or the API server refused it: the variable,
+ * its value, the reason.
+ */
+function logInvalid(log: Logger, invalid: Array<RejectedValue | ConfigProblem>): void {
+  for (const item of invalid) {
+    const { variable, problem } = item;
+    const value = 'value' in item ? item.value : process.env[variable];
+    log.error(`invalid ${variable}=${JSON.stringify(value ?? '')}: ${problem}`, { variable, value, problem });
   }
 }
 
 /**
  * The summary is logged by now. A connection whose TLS handshake never completes is not released by
- * its AbortSignal and would hold the process until undici's own 10 s connect timeout. Only then,
- * after a moment and once stdout has written out everything queued before it, does the process
- * leave by force; the timer is unref'd, so a normal exit never waits for it.
+ * its AbortSignal and would hold the process until undici's own 10 s connect timeout, whether it is
+ * to the API server (client-node makes a dispatcher per request, out of our reach) or to a registry.
+ * So after a moment, and once stdout has written out everything queued before it, the process
+ * leaves by force; the timer is unref'd, so a normal exit never waits for it.
  */
 const EXIT_GRACE_MS = 500;
 
