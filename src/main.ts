@@ -11,6 +11,7 @@ import { desiredDaemonSet } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
 import { earlyLogger } from './log.ts';
 import { USAGE, parseArguments } from './cli/arguments.ts';
+import { nodeTooOld } from './cli/node-version.ts';
 import { passSummary } from './cli/summary.ts';
 import type { Cluster } from './cluster.ts';
 import type { Logger, RejectedValue } from './pass.ts';
@@ -40,6 +41,11 @@ async function main(): Promise<ExitCode> {
   if (typeof mode === 'object') {
     process.stderr.write(`unknown argument "${mode.unknown}"\n\n${USAGE}\n`);
     return ExitCode.invalidConfig;
+  }
+  const tooOld = nodeTooOld(process.version);
+  if (tooOld !== undefined) {
+    process.stderr.write(`${tooOld}\n`);
+    return ExitCode.error;
   }
 
   const log = earlyLogger(process.env);
