@@ -419,12 +419,11 @@ describe('values', () => {
   });
 
   it('NOTES list the DaemonSet of each image set, or show how to add sets', () => {
-    const notes = (values: unknown): string => renderNotes(values);
-    const withSets = notes(withConfig({ images: '', imageSets: [{ name: 'gpu', images: { torch: 'docker.io/pytorch/pytorch:2', cuda: 'nvcr.io/nvidia/cuda:12' } }, { name: 'ide', images: 'code=quay.io/che/code:next;udi=quay.io/devfile/udi:latest' }] }));
+    const withSets = renderNotes(withConfig({ images: '', imageSets: [{ name: 'gpu', images: { torch: 'docker.io/pytorch/pytorch:2', cuda: 'nvcr.io/nvidia/cuda:12' } }, { name: 'ide', images: 'code=quay.io/che/code:next;udi=quay.io/devfile/udi:latest' }] }));
     assert.match(withSets, /^ {2}- kubernetes-image-puller-gpu: cuda, torch$/m);
     assert.match(withSets, /^ {2}- kubernetes-image-puller-ide: code, udi$/m);
     assert.doesNotMatch(withSets, /caches these images/);
-    const without = notes(upstreamHelmValues);
+    const without = renderNotes(upstreamHelmValues);
     assert.match(without, /imageSets:\n {6}- name: general\n[\s\S]*- name: gpu\n[\s\S]*tolerations: \[\{key: nvidia\.com\/gpu[\s\S]*- name: zone-a\n[\s\S]*topology\.kubernetes\.io\/zone/);
   });
 
@@ -515,7 +514,8 @@ describe('a values file in the upstream chart\'s current layout', () => {
     assert.deepEqual(at(cronJob, 'spec.jobTemplate.spec.template.metadata.annotations'), { 'example.com/own': 'yes', 'reloader.stakater.com/auto': 'true' });
   });
 
-  // NOTES.txt, which says so, is not rendered by `helm template`; e2e/packaging/helm-upstream-layout.test.ts reads it.
+  // NOTES.txt, which says so, is not rendered by `helm template`: e2e/packaging/go-puller-switch.test.ts checks it in
+  // `helm install`'s output (renderNotes above renders NOTES.txt offline).
   it('runs this chart\'s image where the values name the Go puller\'s (image.tag: next)', () => {
     const objects = renderChart({ values: upstreamChartValues });
     const image = 'quay.io/eclipse/kubernetes-image-puller:latest';

@@ -17,7 +17,13 @@ interface Summary {
   error?: string;
 }
 
-function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, onStart?: (terminate: () => void) => void, args: string[] = []): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string; lines: number; ms: number }> {
+interface RunOptions {
+  /** Called once the process is started, with a function that sends it SIGTERM. */
+  onStart?: (terminate: () => void) => void;
+  args?: string[];
+}
+
+function runPass(kubeconfig: string | undefined, env: Record<string, string> = {}, { onStart, args = [] }: RunOptions = {}): Promise<{ code: number | null; summary: Summary; stdout: string; stderr: string; lines: number; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }), IMAGES: 'a=nginx:1', NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ...env },
@@ -54,19 +60,20 @@ function stuckRollout(): Route {
   };
 }
 
+// One API server for the file: every test states its own routes, and what it was asked is cleared before each.
+const server = new ApiServer();
+let kubeconfig = '';
+
+before(async () => {
+  await server.start();
+  kubeconfig = server.writeKubeconfig();
+});
+after(() => server.stop());
+beforeEach(() => {
+  server.requests.length = 0;
+});
+
 describe('command line pass', () => {
-  const server = new ApiServer();
-  let kubeconfig = '';
-
-  before(async () => {
-    await server.start();
-    kubeconfig = server.writeKubeconfig();
-  });
-  after(() => server.stop());
-  beforeEach(() => {
-    server.requests.length = 0;
-  });
-
   it('exits 1 and names the missing permission when the API server forbids the read', async () => {
     server.routes = [() => status(403, 'Forbidden', 'forbidden')];
     const { code, summary } = await runPass(kubeconfig);
@@ -76,7 +83,7 @@ describe('command line pass', () => {
     assert.deepEqual(server.writes(), []);
   });
 
-  it('exits 3 with the rollout figures when the pods are not available by the deadline', async () => {
+  it('exits 3 when the pods are not available by the deadline', async () => {
     server.routes = [stuckRollout()];
     const { code, summary } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '3' });
     assert.equal(code, 3);
@@ -113,7 +120,7 @@ describe('command line pass', () => {
       return { status: 200, hang: true };
     }];
     const started = Date.now();
-    const { code, summary } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '60' }, (kill) => (terminate = kill));
+    const { code, summary } = await runPass(kubeconfig, { ROLLOUT_TIMEOUT_SECONDS: '60' }, { onStart: (kill) => (terminate = kill) });
     assert.equal(code, 1);
     assert.match(summary.error ?? '', /cancelled/);
     assert.ok(terminatedAt > 0 && Date.now() - terminatedAt < 2000, `ended ${String(Date.now() - terminatedAt)} ms after SIGTERM (${String(Date.now() - started)} ms in all)`);
@@ -135,20 +142,11 @@ describe('command line pass', () => {
 });
 
 describe('command line --dry-run=server', () => {
-  const server = new ApiServer();
-  let kubeconfig = '';
-  before(async () => {
-    await server.start();
-    kubeconfig = server.writeKubeconfig();
-  });
-  after(() => server.stop());
-
   it('prints the DaemonSet as the server would store it, under its own name, and stores nothing', async () => {
-    server.requests.length = 0;
     server.routes = [(request) => (request.method === 'POST' && request.path === DAEMONSETS
       ? { status: 201, body: { ...JSON.parse(request.body) as object, status: {} } }
       : undefined)];
-    const { code, stdout } = await runPass(kubeconfig, {}, undefined, ['--dry-run=server']);
+    const { code, stdout } = await runPass(kubeconfig, {}, { args: ['--dry-run=server'] });
     assert.equal(code, 0);
     assert.match(stdout, /^# accepted by the API server \(dry run; nothing was stored\)\n/);
     assert.match(stdout, /^ {2}name: kip$/m);
@@ -157,27 +155,18 @@ describe('command line --dry-run=server', () => {
 
   it('exits 2 naming the variable behind the field the server rejected', async () => {
     server.routes = [() => status(400, 'BadRequest', 'strict decoding error: unknown field "spec.template.spec.affinity.nodeAffinity.hostPath"')];
-    const { code, stdout } = await runPass(kubeconfig, { AFFINITY: '{"nodeAffinity":{"hostPath":{"path":"/"}}}' }, undefined, ['--dry-run=server']);
+    const { code, stdout } = await runPass(kubeconfig, { AFFINITY: '{"nodeAffinity":{"hostPath":{"path":"/"}}}' }, { args: ['--dry-run=server'] });
     assert.equal(code, 2);
     assert.match(stdout, /invalid AFFINITY=.*the API server rejected it: strict decoding error: unknown field/);
   });
 });
 
 describe('command line --dry-run=server with image sets', () => {
-  const server = new ApiServer();
-  let kubeconfig = '';
-  before(async () => {
-    await server.start();
-    kubeconfig = server.writeKubeconfig();
-  });
-  after(() => server.stop());
-
   const sets = JSON.stringify([{ name: 'gpu', images: 'c=cuda:12', tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }] }]);
 
   it('asks the API server about every DaemonSet and prints each as it would be stored', async () => {
-    server.requests.length = 0;
     server.routes = [(request) => (request.method === 'POST' && request.path === DAEMONSETS ? { status: 201, body: JSON.parse(request.body) as object } : undefined)];
-    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, undefined, ['--dry-run=server']);
+    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, { args: ['--dry-run=server'] });
     assert.equal(code, 0);
     assert.deepEqual([...stdout.matchAll(/^ {2}name: (\S+)$/gm)].map((match) => match[1]), ['kip', 'kip-gpu']);
     assert.deepEqual(server.writes(), ['POST /apis/apps/v1/namespaces/cache/daemonsets', 'POST /apis/apps/v1/namespaces/cache/daemonsets']);
@@ -187,7 +176,7 @@ describe('command line --dry-run=server with image sets', () => {
     server.routes = [(request) => ((JSON.parse(request.body) as { metadata: { name: string } }).metadata.name.startsWith('kip-gpu')
       ? { status: 422, body: { kind: 'Status', reason: 'Invalid', message: 'DaemonSet.apps "kip-gpu" is invalid', details: { causes: [{ field: 'spec.template.spec.tolerations[0].tolerationSeconds' }] } } }
       : { status: 201, body: JSON.parse(request.body) as object })];
-    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, undefined, ['--dry-run=server']);
+    const { code, stdout } = await runPass(kubeconfig, { IMAGE_SETS: sets }, { args: ['--dry-run=server'] });
     assert.equal(code, 2);
     assert.match(stdout, /invalid IMAGE_SETS=.*set \\"gpu\\": \\"tolerations\\": the API server rejected it/);
   });

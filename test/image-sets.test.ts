@@ -3,18 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
-import type { Environment } from '../src/config.ts';
-
-function problemsOf(env: Environment): Record<string, string> {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return Object.fromEntries(error.problems.map((problem) => [problem.variable, problem.problem]));
-  }
-  assert.fail(`expected ${JSON.stringify(env)} to be rejected`);
-}
+import { loadConfig } from '../src/config.ts';
+import { problemsOf } from './support/config.ts';
 
 const sets = (...entries: unknown[]): string => JSON.stringify(entries);
 

@@ -11,22 +11,17 @@ import { runPass } from '../src/pass.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
+import { fixedClock, silent, yieldToTimers } from './support/run-pass.ts';
 
-const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 const OWN_SELECTOR = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
 
 function pass(cluster: MemoryCluster, env: Record<string, string>, registry?: RegistryClient) {
-  let clock = Date.parse('2026-11-24T12:00:00Z');
   return runPass({
     config: loadConfig({ NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ROLLOUT_TIMEOUT_SECONDS: '30', ...env }),
     cluster,
     ...(registry === undefined ? {} : { registry }),
     log: silent,
-    now: () => new Date(clock),
-    sleep: (ms) => {
-      clock += ms;
-      return new Promise((resolve) => setImmediate(resolve));
-    },
+    ...fixedClock(),
     signal: new AbortController().signal,
   });
 }
@@ -238,7 +233,7 @@ describe('a pass over image sets', () => {
       (cluster as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
         inFlight += 1;
         most = Math.max(most, inFlight);
-        await new Promise((resolve) => setImmediate(resolve));
+        await yieldToTimers();
         try {
           return await original(...args);
         } finally {

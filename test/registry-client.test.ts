@@ -26,6 +26,11 @@ function offering(...credentials: RegistryCredential[]): CredentialsFor & { name
   }, { names });
 }
 
+/** The Authorization header for the robot user with this password. */
+function basic(password: string): string {
+  return `Basic ${Buffer.from(`robot:${password}`).toString('base64')}`;
+}
+
 function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
@@ -126,13 +131,12 @@ describe('registry client', () => {
     it('asks anonymously first, then with the pull secret\'s credentials', async () => {
       const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'right')));
       assert.equal(lookup?.digest, single.digest);
-      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [undefined, `Basic ${Buffer.from('robot:right').toString('base64')}`]);
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [undefined, basic('right')]);
     });
 
     it('tries each candidate credential in turn', async () => {
       const [lookup] = await client().resolve([`${host}/private:v1`], offering(credential('robot', 'old'), credential('robot', 'right')));
       assert.equal(lookup?.digest, single.digest);
-      const basic = (password: string) => `Basic ${Buffer.from(`robot:${password}`).toString('base64')}`;
       assert.deepEqual(server.requests.map((request) => request.headers.authorization), [undefined, basic('old'), basic('right')]);
     });
 
@@ -159,7 +163,7 @@ describe('registry client', () => {
       server.requests.length = 0;
       const [lookup] = await registry.resolve([`${host}/private:v2`], offering(credential('robot', 'right')));
       assert.equal(lookup?.digest, index.digest);
-      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [`Basic ${Buffer.from('robot:right').toString('base64')}`]);
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [basic('right')]);
     });
   });
 
@@ -177,7 +181,7 @@ describe('registry client', () => {
       assert.equal(lookup?.digest, single.digest);
       assert.deepEqual(server.requests.map((request) => `${request.method} ${request.path}`), ['HEAD /v2/private/manifests/v1', 'GET /token', 'HEAD /v2/private/manifests/v1']);
       const [token] = server.tokenRequests();
-      assert.deepEqual([token?.query.get('service'), token?.query.get('scope'), token?.headers.authorization], ['test-registry', 'repository:private:pull', `Basic ${Buffer.from('robot:right').toString('base64')}`]);
+      assert.deepEqual([token?.query.get('service'), token?.query.get('scope'), token?.headers.authorization], ['test-registry', 'repository:private:pull', basic('right')]);
       assert.equal(server.requests[2]?.headers.authorization, 'Bearer token-1');
     });
 

@@ -4,7 +4,7 @@ import { ApiError } from '../../src/cluster.ts';
 import type { Cluster, DeploymentState, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
 import type { DaemonSet, Pod } from '../../src/k8s-types.ts';
 
-export const DEFAULT_NAME = 'kubernetes-image-puller';
+const DEFAULT_NAME = 'kubernetes-image-puller';
 
 /** `k=v,k=v` against labels: the only selectors the pass sends. */
 function matches(selector: string, labels: Record<string, string> | undefined): boolean {
@@ -22,15 +22,12 @@ export class MemoryCluster implements Cluster {
   daemonSets = new Map<string, DaemonSet>();
   podsByDaemonSet = new Map<string, Pod[]>();
   nodes = 3;
-  /** Nodes a DaemonSet's scheduling matches, when not `nodes`. */
-  nodesFor = new Map<string, number>();
   /** Reads after a write before the "controller" reports the rollout complete; Infinity = never. */
   settleAfterReads = 1;
   settleAfterReadsFor = new Map<string, number>();
   failures: ApiError[] = [];
   events: string[] = [];
-  writes: string[] = [];
-  /** The same writes, each with the DaemonSet it was about. */
+  /** Each write, `<verb> <DaemonSet>`: create, update, delete, or event (about that DaemonSet). */
   writesTo: string[] = [];
   /** Reads of DaemonSets: `get <name>` or `list <selector>`. */
   reads: string[] = [];
@@ -45,6 +42,11 @@ export class MemoryCluster implements Cluster {
   #reads = new Map<string, number>();
   #created = 0;
   #counts: RequestCounts = { total: 0, byVerb: {} };
+
+  /** The verbs of writesTo, in order. */
+  get writes(): string[] {
+    return this.writesTo.map((write) => write.split(' ', 1)[0] ?? '');
+  }
 
   /** The DaemonSet named DAEMONSET_NAME's default, which most tests are about. */
   get daemonSet(): DaemonSet | undefined {
@@ -79,7 +81,7 @@ export class MemoryCluster implements Cluster {
     if (!daemonSet) return;
     const generation = daemonSet.metadata.generation ?? 1;
     const done = (this.#reads.get(name) ?? 0) >= (this.settleAfterReadsFor.get(name) ?? this.settleAfterReads);
-    const nodes = this.nodesFor.get(name) ?? this.nodes;
+    const nodes = this.nodes;
     daemonSet.status = {
       observedGeneration: generation,
       desiredNumberScheduled: nodes,
@@ -121,7 +123,6 @@ export class MemoryCluster implements Cluster {
   }
 
   #wrote(verb: string, name: string): void {
-    this.writes.push(verb);
     this.writesTo.push(`${verb} ${name}`);
   }
 
