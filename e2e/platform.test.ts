@@ -17,25 +17,15 @@ import {
   explain,
   formatRequests,
   kubectlOk,
-  pullerPods,
+  podUids,
   runPass,
   waitForRollout,
-  writesIn,
-  type AuditEvent,
+  realWrites,
 } from './lib/harness.ts';
 import { expectPass, getPuller, isPassList, passEnv } from './lib/puller.ts';
 
 const images = 'alpha=quay.io/kip-e2e/alpha:1.0;beta=quay.io/kip-e2e/beta@sha256:' + 'b'.repeat(64);
 const policyLabel = 'policy.kip-e2e/team';
-
-/** Writes that change something: a dry run (dryRun=All) is audited as an update but stores nothing. */
-function realWrites(events: AuditEvent[]): AuditEvent[] {
-  return writesIn(events).filter((event) => !event.requestURI.includes('dryRun=All'));
-}
-
-async function podUids(namespace: string): Promise<string[]> {
-  return (await pullerPods(namespace)).map((pod) => pod.metadata.uid).sort();
-}
 
 describe('a mutating admission policy adds a label to every pod template', { timeout: 240_000 }, () => {
   let ns = '';

@@ -6,10 +6,10 @@ import { after, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import {
   createTestNamespace,
-  deleteNamespace,
   kubectlOk,
   nodeNames,
-  pullerPods,
+  podUids,
+  releaseNamespace,
   runPass,
   waitFor,
   waitForRollout,
@@ -19,8 +19,7 @@ import { assertReadyOn, daemonSetName, digest, expectPass, getPuller, passEnv, r
 
 const namespaces: string[] = [];
 after(async () => {
-  if (process.env.KIP_E2E_KEEP === '1') return;
-  for (const ns of namespaces) await deleteNamespace(ns);
+  for (const ns of namespaces) await releaseNamespace(ns);
 });
 
 const hoursAgo = (hours: number): string => new Date(Date.now() - hours * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -32,10 +31,6 @@ async function backdateRefresh(namespace: string, hours: number): Promise<void> 
   const patch = { spec: { template: { metadata: { annotations: { [refreshedAtAnnotation]: hoursAgo(hours) } } } } };
   await kubectlOk(['patch', 'daemonset', daemonSetName, '-n', namespace, '--type=merge', '-p', JSON.stringify(patch)]);
   await waitForRollout(namespace);
-}
-
-async function podUids(namespace: string): Promise<string[]> {
-  return (await pullerPods(namespace)).map((p) => p.metadata.uid).sort();
 }
 
 describe('tag-referenced images', { timeout: 120_000 }, () => {

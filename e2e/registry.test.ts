@@ -14,7 +14,7 @@ import {
   formatRequests,
   kubectl,
   listJson,
-  pullerPods,
+  podUids,
   runPass,
   waitForRollout,
   writesIn,
@@ -28,10 +28,6 @@ const DIGESTS = 'kubernetes-image-puller/digests';
 
 function digestEnv(namespace: string, images: string, extra: Record<string, string> = {}): Record<string, string> {
   return passEnv(namespace, { IMAGES: images, REFRESH_MODE: 'digest', ...extra });
-}
-
-async function podUids(namespace: string): Promise<string[]> {
-  return (await pullerPods(namespace)).map((pod) => pod.metadata.uid).sort();
 }
 
 async function warningReasons(namespace: string): Promise<string[]> {

@@ -26,7 +26,7 @@ if [ "$KIP_CLUSTER" = kip-e2e ]; then
 fi
 
 log "control-plane binaries (cached after the first build, which takes ~20 min)"
-bash e2e/cluster/build-binaries.sh kubernetes etcd kwok >&2
+bash e2e/cluster/build-binaries.sh kubernetes etcd kwok registry crane >&2
 log "bundling dist/main.mjs"
 npm run --silent build >&2
 export PATH="$BIN_DIR:$PATH"

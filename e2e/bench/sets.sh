@@ -18,7 +18,7 @@ if [ "$KIP_CLUSTER" = kip-e2e ]; then
   echo "sets.sh: KIP_CLUSTER=kip-e2e is the e2e suite's cluster; the benchmark deletes its cluster on exit, pick another name" >&2
   exit 2
 fi
-bash e2e/cluster/build-binaries.sh >&2
+bash e2e/cluster/build-binaries.sh kubernetes etcd kwok >&2
 npm run --silent build >&2
 export PATH="$BIN_DIR:$PATH"
 command -v /usr/bin/time >/dev/null || { echo "sets.sh: /usr/bin/time is needed for peak RSS (apt-get install time)" >&2; exit 1; }

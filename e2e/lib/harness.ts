@@ -332,6 +332,11 @@ export async function pullerPods(namespace: string, daemonSet = 'kubernetes-imag
   return pods.filter((p) => p.metadata.deletionTimestamp === undefined);
 }
 
+/** The uids of the puller's live pods, sorted: equal before and after a pass when no pod was replaced. */
+export async function podUids(namespace: string): Promise<string[]> {
+  return (await pullerPods(namespace)).map((pod) => pod.metadata.uid).sort();
+}
+
 /** Node name → the Ready pod there; fails if a node has more than one live pod. */
 export async function readyPodsByNode(namespace: string, daemonSet = 'kubernetes-image-puller'): Promise<Map<string, Pod>> {
   const byNode = new Map<string, Pod>();
@@ -581,6 +586,11 @@ export async function auditRequests(filter: { since: Date; namespace?: string; u
 
 export function writesIn(events: AuditEvent[]): AuditEvent[] {
   return events.filter((e) => writeVerbs.has(e.verb));
+}
+
+/** Writes that change something: a dry run (dryRun=All) is audited as an update but stores nothing. */
+export function realWrites(events: AuditEvent[]): AuditEvent[] {
+  return writesIn(events).filter((event) => !event.requestURI.includes('dryRun=All'));
 }
 
 /** One line per request, for assertion messages. */

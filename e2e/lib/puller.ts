@@ -113,7 +113,7 @@ export function isPassList(event: AuditEvent): boolean {
 }
 
 /** The label selector of that LIST. */
-export const ownSelector = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
+const ownSelector = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
 
 /** Node → the images its Ready puller pods hold, whichever DaemonSet of the namespace they belong to, sorted. */
 export async function cachedImagesByNode(namespace: string): Promise<Map<string, string[]>> {

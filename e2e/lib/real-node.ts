@@ -2,10 +2,10 @@
 // digests it serves, its access log) and the node itself (containerd's image store, the kubelet's
 // log). The node and the registry are started and stopped by the scripts in e2e/cluster, the same
 // ones a person would run.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterName, explain, hasAuditLog, kubeconfigPath, repoRoot, run } from './harness.ts';
+import { parseAccessLog, registryBinDir, type AccessLine } from './registry.ts';
 
 export const realNode = process.env.KIP_REAL_NODE ?? 'kip-real-0';
 /** The taint real-node.sh puts on the node, so that only pods that tolerate it land there. */
@@ -87,30 +87,9 @@ export async function imageFiles(reference: string): Promise<string[]> {
   return result.stdout.split('\n').filter((line) => line !== '').sort();
 }
 
-let cachedRegistryBinDir: string | undefined;
-
-/** Where build-binaries.sh put crane and the registry, as pinned in versions.sh. */
-function registryBinDir(): string {
-  cachedRegistryBinDir ??=
-    process.env.REGISTRY_BIN_DIR !== undefined && process.env.REGISTRY_BIN_DIR !== ''
-      ? process.env.REGISTRY_BIN_DIR
-      : execFileSync('bash', ['-c', 'source "$1" && printf %s "$REGISTRY_BIN_DIR"', 'versions', join(repoRoot, 'e2e', 'cluster', 'versions.sh')], {
-          encoding: 'utf8',
-        });
-  return cachedRegistryBinDir;
-}
-
-/** One request the registry answered, from its access log. */
-export type RegistryRequest = { method: string; path: string; status: number; userAgent: string };
-
-export function registryRequests(): RegistryRequest[] {
-  const file = join(clusterDir(), 'registry', 'access.log');
-  const requests: RegistryRequest[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /"(\w+) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/.exec(line);
-    if (match !== null) requests.push({ method: match[1] ?? '', path: match[2] ?? '', status: Number(match[3]), userAgent: match[4] ?? '' });
-  }
-  return requests;
+/** The requests the local registry answered, from its access log, oldest first. */
+export function registryRequests(): AccessLine[] {
+  return parseAccessLog(readFileSync(join(clusterDir(), 'registry', 'access.log'), 'utf8'));
 }
 
 /** reference → manifest digest, from containerd's own image store on the node (the CRI's namespace). */

@@ -9,14 +9,21 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from './harness.ts';
 
-const REGISTRY_VERSION = 'v3.1.2';
-const CRANE_VERSION = 'v0.22.1';
+let cachedRegistryBinDir: string | undefined;
 
+/** Where build-binaries.sh put crane and the registry, as pinned in versions.sh. */
 export function registryBinDir(): string {
-  return process.env.REGISTRY_BIN_DIR ?? join(homedir(), '.cache', 'kip-e2e', `registry-${REGISTRY_VERSION}-crane-${CRANE_VERSION}`);
+  cachedRegistryBinDir ??=
+    process.env.REGISTRY_BIN_DIR !== undefined && process.env.REGISTRY_BIN_DIR !== ''
+      ? process.env.REGISTRY_BIN_DIR
+      : execFileSync('bash', ['-c', 'source "$1" && printf %s "$REGISTRY_BIN_DIR"', 'versions', join(repoRoot, 'e2e', 'cluster', 'versions.sh')], {
+          encoding: 'utf8',
+        });
+  return cachedRegistryBinDir;
 }
 
 function binary(name: 'registry' | 'crane'): string {
@@ -43,11 +50,22 @@ export interface TokenAuth {
 
 export type RegistryAuth = { kind: 'none' } | { kind: 'htpasswd' } | { kind: 'token'; token: TokenAuth };
 
+/** One request the registry answered, from its access log. */
 export interface AccessLine {
   method: string;
   path: string;
   status: number;
   userAgent: string;
+}
+
+/** The requests in a registry's access log (distribution's combined log format), oldest first. */
+export function parseAccessLog(text: string): AccessLine[] {
+  const lines: AccessLine[] = [];
+  for (const line of text.split('\n')) {
+    const match = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/.exec(line);
+    if (match) lines.push({ method: match[1] ?? '', path: match[2] ?? '', status: Number(match[3]), userAgent: match[4] ?? '' });
+  }
+  return lines;
 }
 
 /** One registry process over a storage directory; restarting it with other auth keeps the images. */
@@ -117,12 +135,7 @@ ${authConfig}`);
   accessLog(): AccessLine[] {
     const path = join(this.dir, 'registry.log');
     if (!existsSync(path)) return [];
-    const lines: AccessLine[] = [];
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const match = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/.exec(line);
-      if (match) lines.push({ method: match[1] ?? '', path: match[2] ?? '', status: Number(match[3]), userAgent: match[4] ?? '' });
-    }
-    return lines;
+    return parseAccessLog(readFileSync(path, 'utf8'));
   }
 
   /** Pushes an image whose single layer holds one file with this content; returns its digest. */

@@ -2,7 +2,6 @@
 // current layout, `helm upgrade` from the upstream chart while its DaemonSet exists, and the OpenShift
 // templates applied over the Go puller's objects while its Deployment still runs.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   apply,
@@ -19,9 +18,8 @@ import {
   waitFor,
   writesIn,
 } from '../lib/harness.ts';
-import { loadTemplate, processTemplate } from '../lib/openshift-template.ts';
 import { assertCaches, expectPass, getPuller, imageList, managedLabels } from '../lib/puller.ts';
-import { chartDir, openshiftDir, openshiftTemplateFiles, upstreamChartValues, upstreamOpenShiftParameters } from './fixtures.ts';
+import { chartDir, processOpenShiftTemplates, upstreamChartValues, upstreamOpenShiftParameters } from './fixtures.ts';
 import {
   createGoPullerDaemonSet,
   goPullerConfigMap,
@@ -132,11 +130,7 @@ describe('switching from the Go puller', { timeout: 600_000 }, () => {
     const goDaemonSet = await getPuller(ns, NAME);
 
     // `oc process -f <file> … | oc apply -f -` for each template, as the upstream README does.
-    const objects = openshiftTemplateFiles.flatMap((file) => {
-      const template = loadTemplate(join(openshiftDir, file));
-      const own = new Set((template.parameters ?? []).map((p) => p.name));
-      return processTemplate(template, Object.fromEntries(Object.entries(upstreamOpenShiftParameters).filter(([name]) => own.has(name))));
-    });
+    const objects = processOpenShiftTemplates(upstreamOpenShiftParameters);
     await kubectlOk(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
 
     const kubeconfig = await tokenKubeconfig(ns, upstreamOpenShiftParameters['SERVICEACCOUNT_NAME']!);

@@ -11,17 +11,17 @@ import { apply, getJson, kubectl } from '../lib/harness.ts';
 export const GO_PULLER_IMAGE = 'quay.io/eclipse/kubernetes-image-puller:next';
 export const GO_PULLER_SELECTOR = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };
 /** Keeps a deleted Deployment "being deleted" until the test lets it go. */
-export const HOLD_FINALIZER = 'kip-e2e.example.com/hold';
+const HOLD_FINALIZER = 'kip-e2e.example.com/hold';
 
 const restrictedPod = { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } };
 const restrictedContainer = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true };
 
-export function goPullerDeployment(namespace: string, name: string, opts: { finalizer?: boolean } = {}): object {
+export function goPullerDeployment(namespace: string, name: string): object {
   const labels = { app: name };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace, labels, ...(opts.finalizer === true ? { finalizers: [HOLD_FINALIZER] } : {}) },
+    metadata: { name, namespace, labels },
     spec: {
       replicas: 1,
       selector: { matchLabels: labels },

@@ -2,7 +2,7 @@
 // value, before anything reaches the cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, explain, listJson } from '../lib/harness.ts';
+import { createTestNamespace, explain, listJson, releaseNamespace } from '../lib/harness.ts';
 import { chartDir, upstreamHelmValues } from './fixtures.ts';
 import { helmLive, helmWithValues } from './live.ts';
 
@@ -11,7 +11,7 @@ before(async () => {
   ns = await createTestNamespace('kip-helm-bad');
 });
 after(async () => {
-  if (ns !== '' && process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+  if (ns !== '') await releaseNamespace(ns);
 });
 
 describe('helm install with a bad value', { timeout: 120_000 }, () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, explain, getJson, kubectl, kubectlOk, runPass } from '../lib/harness.ts';
+import { createTestNamespace, explain, getJson, kubectl, kubectlOk, releaseNamespace, runPass } from '../lib/harness.ts';
 import { assertCaches, expectPass, getPuller } from '../lib/puller.ts';
 import { loadTemplate, processTemplate } from '../lib/openshift-template.ts';
 import {
@@ -26,8 +26,7 @@ before(async () => {
   ns = await createTestNamespace('kip-openshift');
 });
 after(async () => {
-  if (process.env.KIP_E2E_KEEP === '1') return;
-  for (const namespace of [ns, everyParameterNs]) if (namespace !== '') await deleteNamespace(namespace);
+  for (const namespace of [ns, everyParameterNs]) if (namespace !== '') await releaseNamespace(namespace);
 });
 
 const objects = processOpenShiftTemplates(upstreamOpenShiftParameters);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { apply, binDir, createTestNamespace, deleteNamespace, explain, kubeconfigPath, repoRoot, run } from '../lib/harness.ts';
+import { apply, binDir, createTestNamespace, explain, kubeconfigPath, releaseNamespace, repoRoot, run } from '../lib/harness.ts';
 import { goPullerConfigMap } from './go-puller.ts';
 
 /** The README block that checks a ConfigMap, from reading it to the end (the build before it is done). */
@@ -31,7 +31,7 @@ before(async () => {
   ns = await createTestNamespace('kip-readme-recipe');
 });
 after(async () => {
-  if (ns !== '' && process.env.KIP_E2E_KEEP !== '1') await deleteNamespace(ns);
+  if (ns !== '') await releaseNamespace(ns);
 });
 
 describe('the README\'s check of a Go puller ConfigMap', { timeout: 120_000 }, () => {
