@@ -68,8 +68,16 @@ describe('parsePullSecret', () => {
   }
 
   it('never puts a password in a source or a problem', () => {
-    const entries = parsePullSecret(dockerConfigJson('s', { 'quay.io': auth('u', 'hunter2'), bad: { auth: base64('x') } }));
-    assert.doesNotMatch(JSON.stringify(entries), /hunter2/);
+    const entries = parsePullSecret(dockerConfigJson('s', { 'quay.io': auth('u', 'hunter2'), 'ghcr.io': { username: 'me', password: 'hunter3' } }));
+    assert.ok(Array.isArray(entries));
+    assert.deepEqual(entries.map(({ credential }) => credential.password), ['hunter2', 'hunter3'], 'the passwords were read');
+    for (const { credential } of entries) assert.doesNotMatch(credential.source, /hunter|aHVudGVy/, credential.source);
+    const problem = parsePullSecret(dockerConfigJson('s', { 'quay.io': auth('u', 'hunter2'), bad: { auth: base64('x') } }));
+    assert.equal(typeof problem, 'string');
+    assert.doesNotMatch(problem as string, /hunter2|aHVudGVy/);
+    const { problems } = createKeyring([dockerConfigJson('s', { 'quay.io': auth('u', 'hunter2'), 'https://': { username: 'u', password: 'hunter4' } })]);
+    assert.equal(problems.length, 1);
+    assert.doesNotMatch(problems.join('\n'), /hunter|aHVudGVy/);
   });
 });
 
@@ -92,6 +100,12 @@ describe('keyMatches', () => {
     ['quay.io/a', 'quay.io/a/b', true],
     ['quay.io/a/b/c', 'quay.io/a/b', false],
     ['quay.io', 'other.io/a', false],
+    // A key matches hosts of exactly as many labels: never a longer name that merely starts like it.
+    ['quay.io', 'quay.io.attacker.example/a/b', false],
+    ['quay.io', 'quay.io.attacker.example', false],
+    ['registry.example.com', 'registry.example.com.evil/x', false],
+    ['quay.io:443', 'quay.io.attacker.example:443/a', false],
+    ['*.io', 'quay.io.attacker.io/a', false],
     ['*.example.com', 'registry.example.com/app', true],
     ['*.example.com', 'example.com/app', false],
     ['*.example.com', 'a.b.example.com/app', false],
@@ -146,6 +160,11 @@ describe('createKeyring', () => {
       ['a', 'pull secret "first", key "quay.io"'],
       ['b', 'pull secret "second", key "https://quay.io"'],
     ]);
+  });
+
+  it('offers a key\'s credentials to no host that only starts like it', () => {
+    const secrets = [dockerConfigJson('s', { 'quay.io': auth('robot'), 'https://index.docker.io/v1/': auth('hub') })];
+    assert.deepEqual(usernamesFor(secrets, ['quay.io/a/b', 'quay.io.attacker.example/a/b', 'docker.io.attacker.example/library/nginx']), [['robot'], [], []]);
   });
 
   it('matches ports exactly', () => {

@@ -14,6 +14,11 @@ describe('isLoopback', () => {
     ['128.0.0.1', false],
     ['127.example.com', false],
     ['localhost.example.com', false],
+    // Names that only start like a loopback address are somebody's host on the network.
+    ['127.0.0.1.example.com', false],
+    ['127.0.0.1.nip.io:5000', false],
+    ['127.0.0.1-registry.example.com', false],
+    ['localhost:5000.example.com', false],
     ['10.0.0.1:5000', false],
     ['[::2]:5000', false],
   ];
@@ -34,8 +39,16 @@ describe('usesPlainHttp', () => {
     ['other.lan:5000', true],
     ['quay.io', false],
     ['registry-1.docker.io', false],
+    ['127.0.0.1.example.com', false],
+    ['127.0.0.1.nip.io:5000', false],
   ];
   for (const [registry, expected] of cases) it(`speaks ${expected ? 'plain HTTP' : 'HTTPS'} to ${registry}`, () => assert.equal(usesPlainHttp(registry, listed), expected));
+
+  it('asks a name that only starts like a loopback address over HTTPS, and withholds credentials from its plain-HTTP realm', () => {
+    const origin = registryOrigin('127.0.0.1.example.com:5000', []);
+    assert.equal(origin, 'https://127.0.0.1.example.com:5000');
+    assert.equal(mayReceiveCredentials(new URL('http://127.0.0.1.example.com:5000/token'), origin), false);
+  });
 
   it('builds the origin from the choice', () => {
     assert.deepEqual([registryOrigin('quay.io', []), registryOrigin('[::1]:5000', []), registryOrigin('registry.lan:5000', ['registry.lan'])], ['https://quay.io', 'http://[::1]:5000', 'http://registry.lan:5000']);
