@@ -17,7 +17,7 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(config.tolerations, []);
     assert.deepEqual(config.affinity, {});
     assert.deepEqual(config.imagePullSecrets, []);
-    assert.equal(config.helperImage, DEFAULTS.KIP_IMAGE);
+    assert.equal(config.helperImage, 'quay.io/eclipse/kubernetes-image-puller:latest');
     assert.equal(config.runAsUser, 65532);
     assert.equal(config.maxUnavailable, '10%');
     assert.equal(config.rolloutTimeoutSeconds, 300);
@@ -33,6 +33,15 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(config.nodeSelector, {});
     assert.equal(config.runAsUser, undefined);
   });
+
+  // The README's table: a ConfigMap key left blank (as the chart and the templates leave unset values)
+  // means the default. The one exception, CACHING_RUN_AS_USER, is the case above.
+  const unset = loadConfig({ IMAGES: 'a=nginx' });
+  for (const variable of Object.keys(DEFAULTS).filter((name) => name !== 'CACHING_RUN_AS_USER')) {
+    it(`${variable} left blank means its default`, () => {
+      for (const blank of ['', ' ', '\t\n']) assert.deepEqual(loadConfig({ IMAGES: 'a=nginx', [variable]: blank }), unset, JSON.stringify(blank));
+    });
+  }
 
   it('parses every option', () => {
     const config = loadConfig({
