@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { passSummary } from '../src/cli/summary.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DaemonSetOutcome, PassOutcome } from '../src/pass.ts';
+import type { RegistryRequestCounts } from '../src/registry/client.ts';
 
 const figures = { durationMs: 420, requests: { total: 1, byVerb: { GET: 1 } }, warnings: [] };
 
@@ -63,5 +64,38 @@ describe('passSummary', () => {
     ], { exitCode: 2, action: 'failed', rejected, warnings: ['may not "list" daemonsets'] }), figures);
     assert.deepEqual((summary.daemonSets as { action: string }[]).map(({ action }) => action), ['unchanged', 'invalid-config']);
     assert.deepEqual([summary.action, summary.invalid, summary.warnings], ['invalid-config', ['IMAGE_SETS'], ['may not "list" daemonsets']]);
+  });
+
+  describe('the registry section (REFRESH_MODE=digest)', () => {
+    const config = loadConfig({ IMAGES: 'a=quay.io/x/a:1;b=docker.io/library/redis:7', NAMESPACE: 'cache' });
+    const refresh = { templateAnnotations: {}, moved: [], firstSeen: [], unresolved: [], rateLimits: [], warnings: [] };
+    const asked: RegistryRequestCounts = { total: 2, byHost: { 'quay.io': { HEAD: 1 }, 'registry-1.docker.io': { HEAD: 1 } } };
+    const summaryWith = (extra: Partial<PassOutcome>, registryRequests = asked) =>
+      passSummary(config, { ...outcome([section('kubernetes-image-puller', 'default')]), ...extra }, { ...figures, registryRequests });
+
+    it('is there when every digest resolved and nothing moved: the requests by registry', () => {
+      assert.deepEqual(summaryWith({ refresh }).registry, { requests: asked.byHost });
+    });
+
+    it('says what moved, what was first seen and which limits were read', () => {
+      const rateLimits = [{ registry: 'registry-1.docker.io', limit: 100, remaining: 40, windowSeconds: 21600, tagImages: 1 }];
+      const summary = summaryWith({ refresh: { ...refresh, moved: ['quay.io/x/a:1'], firstSeen: ['docker.io/library/redis:7'], rateLimits } });
+      assert.deepEqual(summary.registry, {
+        requests: asked.byHost,
+        moved: ['quay.io/x/a:1'],
+        firstSeen: ['docker.io/library/redis:7'],
+        rateLimits: [{ registry: 'registry-1.docker.io', limit: 100, remaining: 40, windowSeconds: 21600 }],
+      });
+    });
+
+    it('names the images whose digest stayed unknown, even when no request went out', () => {
+      const unresolved = [{ image: 'quay.io/x/a:1', reason: 'unreachable' as const, message: 'cannot reach quay.io' }];
+      assert.deepEqual(summaryWith({ refresh: { ...refresh, unresolved } }, { total: 0, byHost: {} }).registry, { requests: {}, unresolved });
+    });
+
+    it('is absent when no registry was asked (restart mode, or every image pinned by digest)', () => {
+      assert.equal('registry' in summaryWith({ refresh: undefined }), false);
+      assert.equal('registry' in summaryWith({ refresh }, { total: 0, byHost: {} }), false);
+    });
   });
 });
