@@ -92,6 +92,7 @@ describe('decide', () => {
   it('keeps labels, annotations, owners, finalizers and the live restart stamp, sends the resourceVersion, and asks the server first', () => {
     const live = asLive(desiredFor('a=nginx:0'));
     live.metadata.labels = { ...live.metadata.labels, 'team.example.com/cost-center': '42' };
+    live.metadata.annotations = { 'deprecated.daemonset.template.generation': '1', 'backup.example.com/schedule': 'nightly' };
     live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'u' }];
     live.metadata.finalizers = ['backup.example.com/protect'];
     const decision = decide(input(live));
@@ -100,6 +101,7 @@ describe('decide', () => {
     assert.equal(decision.confirm, true);
     assert.equal(decision.body.metadata.resourceVersion, '42');
     assert.equal(decision.body.metadata.labels?.['team.example.com/cost-center'], '42');
+    assert.deepEqual(decision.body.metadata.annotations, live.metadata.annotations);
     assert.deepEqual(decision.body.metadata.ownerReferences, live.metadata.ownerReferences);
     assert.deepEqual(decision.body.metadata.finalizers, ['backup.example.com/protect']);
     assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], live.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION]);
@@ -135,11 +137,55 @@ describe('decide', () => {
     live.spec.selector = { matchLabels: { app: 'old-puller' } };
     const decision = decide(input(live));
     assert.equal(decision.action, 'recreate');
-    assert.equal(decision.action === 'recreate' && decision.uid, 'uid-1');
+    if (decision.action !== 'recreate') return;
+    assert.deepEqual([decision.uid, decision.changed], ['uid-1', ['spec.selector']]);
+    assert.deepEqual(decision.body.spec.selector, desiredFor().spec.selector);
+    assert.equal(decision.body.metadata.resourceVersion, undefined, 'a create carries no resourceVersion');
   });
 
-  it('adds no owner when there is none to add (CRONJOB_NAME names no CronJob)', () => {
-    assert.equal(decide(input(asLive(desiredFor()), { owner: undefined })).action, 'none');
+  it('a recreate keeps the CronJob owner of a DaemonSet already owned, so helm uninstall still removes it', () => {
+    const live = asLive(desiredFor());
+    live.spec.selector = { matchLabels: { app: 'old-puller' } };
+    live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' }];
+    // Already owned: the pass looks up no owner to add.
+    const decision = decide(input(live, { owner: undefined }));
+    assert.equal(decision.action, 'recreate');
+    assert.deepEqual(decision.action === 'recreate' && decision.body.metadata.ownerReferences, live.metadata.ownerReferences);
+  });
+
+  it('adds no owner when there is none to add: an update of an unowned DaemonSet writes no ownerReferences', () => {
+    const decision = decide(input(asLive(desiredFor('a=nginx:0;b=redis:7')), { owner: undefined }));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.deepEqual(decision.changed, ['spec.template.spec.initContainers[a].image']);
+    assert.equal(decision.body.metadata.ownerReferences, undefined);
+  });
+
+  it('writes a changed value of a DAEMONSET_ANNOTATIONS key, and keeps the annotations others set', () => {
+    const desired = desiredFor('a=nginx:1;b=redis:7', { DAEMONSET_ANNOTATIONS: '{"example.com/owner":"platform"}' });
+    const live = asLive(desiredFor('a=nginx:1;b=redis:7', { DAEMONSET_ANNOTATIONS: '{"example.com/owner":"ide-team"}' }));
+    live.metadata.annotations = { ...live.metadata.annotations, 'deprecated.daemonset.template.generation': '3' };
+    const decision = decide(input(live, { desired }));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.deepEqual([decision.changed, decision.confirm], [['metadata.annotations.example.com/owner'], false]);
+    assert.deepEqual(decision.body.metadata.annotations, { 'deprecated.daemonset.template.generation': '3', 'example.com/owner': 'platform' });
+  });
+
+  it('leaves a `kubectl rollout restart` in place: its template annotation is not drift, and an update keeps it', () => {
+    const restartedAt = { 'kubectl.kubernetes.io/restartedAt': '2026-11-24T11:30:00Z' };
+    const restarted = (daemonSet: DaemonSet): DaemonSet => {
+      daemonSet.spec.template.metadata.annotations = { ...daemonSet.spec.template.metadata.annotations, ...restartedAt };
+      return daemonSet;
+    };
+    assert.deepEqual(decide(input(restarted(asLive(desiredFor())))), { action: 'none', tolerated: [] });
+    const decision = decide(input(restarted(asLive(desiredFor('a=nginx:0;b=redis:7')))));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.deepEqual(decision.changed, ['spec.template.spec.initContainers[a].image']);
+    assert.equal(decision.body.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], restartedAt['kubectl.kubernetes.io/restartedAt']);
+    const timed = decide(input(restarted(asLive(desiredFor(), new Date(NOW.getTime() - HOUR)))));
+    assert.equal(timed.action === 'update' && timed.restart && timed.body.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], restartedAt['kubectl.kubernetes.io/restartedAt']);
   });
 
   it('adds the CronJob owner when it is missing, and only then', () => {
