@@ -138,15 +138,48 @@ describe('runPass', () => {
     assert.equal(cluster.requests().total - before, 1, 'a healthy owned DaemonSet still costs one read');
   });
 
-  it('recreates when the selector must change', async () => {
+  it('recreates when the selector must change, with the new selector and the CronJob owner it had', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, { CRONJOB_NAME: 'puller' });
+    const created = structuredClone(cluster.daemonSet);
+    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
+    const outcome = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.deepEqual([outcome.exitCode, outcome.action, outcome.changed], [0, 'recreated', ['spec.selector']]);
+    assert.deepEqual(cluster.writes, ['create', 'event', 'delete', 'create', 'event']);
+    assert.notEqual(cluster.daemonSet?.metadata.uid, created?.metadata.uid);
+    assert.deepEqual(cluster.daemonSet?.spec.selector, created?.spec.selector);
+    assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences?.map((ref) => [ref.kind, ref.name, ref.uid]), [['CronJob', 'puller', 'cron-uid']], 'helm uninstall still removes it');
+    assert.deepEqual(cluster.events, ['Normal/Created', 'Normal/Recreated']);
+    const next = await pass(cluster, { CRONJOB_NAME: 'puller' });
+    assert.equal(next.action, 'unchanged');
+  });
+
+  it('writes a changed DAEMONSET_ANNOTATIONS value once, and the next pass is quiet', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, { DAEMONSET_ANNOTATIONS: '{"example.com/owner":"ide-team"}' });
+    const changed = await pass(cluster, { DAEMONSET_ANNOTATIONS: '{"example.com/owner":"platform"}' });
+    assert.deepEqual([changed.action, changed.changed], ['updated', ['metadata.annotations.example.com/owner']]);
+    assert.deepEqual(cluster.daemonSet?.metadata.annotations, { 'example.com/owner': 'platform' });
+    const quiet = await pass(cluster, { DAEMONSET_ANNOTATIONS: '{"example.com/owner":"platform"}' });
+    assert.equal(quiet.action, 'unchanged');
+    assert.deepEqual(cluster.writes, ['create', 'event', 'update', 'event']);
+  });
+
+  it('does not undo a `kubectl rollout restart`: no write, and an update later keeps its annotation', async () => {
     const cluster = new MemoryCluster();
     await pass(cluster);
-    const uid = cluster.daemonSet?.metadata.uid;
-    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
-    const outcome = await pass(cluster);
-    assert.equal(outcome.action, 'recreated');
-    assert.deepEqual(cluster.writes, ['create', 'event', 'delete', 'create', 'event']);
-    assert.notEqual(cluster.daemonSet?.metadata.uid, uid);
+    const restartedAt = '2026-11-24T11:30:00Z';
+    const live = cluster.daemonSet;
+    if (live) {
+      live.spec.template.metadata.annotations = { ...live.spec.template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': restartedAt };
+      live.metadata.generation = 2;
+    }
+    const quiet = await pass(cluster);
+    assert.equal(quiet.action, 'unchanged');
+    assert.deepEqual(cluster.writes, ['create', 'event']);
+    const updated = await pass(cluster, { IMAGES: 'a=nginx:2;b=redis:7' });
+    assert.equal(updated.action, 'updated');
+    assert.equal(cluster.daemonSet?.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], restartedAt);
   });
 });
 
