@@ -271,3 +271,84 @@ describe('a pass over image sets that the API server rejects in part', () => {
     assert.deepEqual(cluster.writes.slice(writes), [], 'no DaemonSet was written');
   });
 });
+
+describe('a pass that cannot delete the DaemonSet of a removed set', () => {
+  const refusals: [number, string, RegExp][] = [
+    [403, 'Forbidden', /may not "delete" daemonsets\.apps in namespace cache; grant that verb in the Role/],
+    [500, 'InternalError', /delete daemonsets\.apps failed with HTTP 500 InternalError: etcd timed out/],
+  ];
+  for (const [status, reason, why] of refusals) {
+    it(`reports a ${String(status)} with exit 1, naming the DaemonSet and why, and still reconciles the sets that remain`, async () => {
+      const cluster = new MemoryCluster();
+      await pass(cluster, env(gpu, zoneB));
+      const remove = cluster.deleteDaemonSet.bind(cluster);
+      cluster.deleteDaemonSet = (name, uid) => (name === 'kip-zone-b'
+        ? Promise.reject(new ApiError({ status, reason, message: status === 403 ? 'forbidden' : 'etcd timed out', verb: 'delete', resource: 'daemonsets.apps' }))
+        : remove(name, uid));
+      const outcome = await pass(cluster, { ...env(gpu), IMAGES: 'a=nginx:2' });
+      assert.deepEqual([outcome.exitCode, outcome.action, outcome.removed], [1, 'failed', []]);
+      assert.match(outcome.error ?? '', /^could not delete DaemonSet kip-zone-b, whose set is no longer in the configuration: /);
+      assert.match(outcome.error ?? '', why);
+      assert.ok(cluster.daemonSets.has('kip-zone-b'));
+      assert.deepEqual(outcome.daemonSets.map((section) => [section.name, section.action, section.exitCode]), [['kip', 'updated', 0], ['kip-gpu', 'unchanged', 0]]);
+    });
+  }
+
+  it('deletes the others and says which one it could not', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu, zoneB));
+    const remove = cluster.deleteDaemonSet.bind(cluster);
+    cluster.deleteDaemonSet = (name, uid) => (name === 'kip-zone-b'
+      ? Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'forbidden', verb: 'delete', resource: 'daemonsets.apps' }))
+      : remove(name, uid));
+    const outcome = await pass(cluster, env());
+    assert.deepEqual([outcome.exitCode, outcome.removed], [1, ['kip-gpu']]);
+    assert.deepEqual(names(cluster), ['kip', 'kip-zone-b']);
+    assert.match(outcome.error ?? '', /could not delete DaemonSet kip-zone-b/);
+    assert.doesNotMatch(outcome.error ?? '', /kip-gpu/);
+  });
+});
+
+describe('a pass whose writes include a recreate', () => {
+  it('a recreate in one DaemonSet and a rejection in another: exit 2, and neither is written', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu, zoneB));
+    const gpuBefore = cluster.daemonSets.get('kip-gpu');
+    if (gpuBefore) gpuBefore.spec.selector = { matchLabels: { app: 'legacy' } };
+    const before = structuredClone([...cluster.daemonSets.entries()]);
+    const writes = cluster.writes.length;
+    cluster.rejectedOnly = new Set(['kip-zone-b']);
+    cluster.rejectedFields = ['spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution'];
+    const outcome = await pass(cluster, env(gpu, { ...zoneB, images: { ide: 'quay.io/che/code:latest' } }));
+    assert.equal(outcome.exitCode, 2);
+    assert.deepEqual(outcome.rejected.map(({ variable }) => variable), ['IMAGE_SETS']);
+    assert.match(outcome.daemonSets[1]?.error ?? '', /not written: the API server rejected the DaemonSet kip-zone-b/);
+    assert.deepEqual(cluster.writes.slice(writes), [], 'no delete, no create, no update');
+    assert.deepEqual([...cluster.daemonSets.entries()].map(([name, daemonSet]) => [name, daemonSet.metadata.uid, daemonSet.metadata.resourceVersion]), before.map(([name, daemonSet]) => [name, daemonSet.metadata.uid, daemonSet.metadata.resourceVersion]));
+  });
+
+  it('a recreate the API server rejects stops the other DaemonSets\' writes too', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu, zoneB));
+    const gpuBefore = cluster.daemonSets.get('kip-gpu');
+    if (gpuBefore) gpuBefore.spec.selector = { matchLabels: { app: 'legacy' } };
+    const writes = cluster.writes.length;
+    // The recreate is judged under a spare name (a dry-run create), which is what strict validation rejects here.
+    cluster.rejectedOnly = new Set(['kip-gpu-kip-preview']);
+    cluster.rejectedFields = ['spec.template.spec.tolerations[0].tolerationSeconds'];
+    const outcome = await pass(cluster, env(gpu, { ...zoneB, images: { ide: 'quay.io/che/code:latest' } }));
+    assert.deepEqual([outcome.exitCode, outcome.rejected.map(({ variable }) => variable)], [2, ['IMAGE_SETS']]);
+    assert.deepEqual(cluster.writes.slice(writes), []);
+    assert.equal(cluster.daemonSets.get('kip-gpu')?.metadata.uid, gpuBefore?.metadata.uid);
+  });
+
+  it('with nothing rejected, the recreate goes ahead beside the other writes', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu, zoneB));
+    const gpuBefore = cluster.daemonSets.get('kip-gpu');
+    if (gpuBefore) gpuBefore.spec.selector = { matchLabels: { app: 'legacy' } };
+    const outcome = await pass(cluster, env(gpu, { ...zoneB, images: { ide: 'quay.io/che/code:latest' } }));
+    assert.deepEqual([outcome.exitCode, outcome.daemonSets.map((section) => section.action)], [0, ['unchanged', 'recreated', 'updated']]);
+    assert.notEqual(cluster.daemonSets.get('kip-gpu')?.metadata.uid, gpuBefore?.metadata.uid);
+  });
+});
