@@ -17,6 +17,10 @@ function matches(selector: string, labels: Record<string, string> | undefined): 
 /**
  * The namespace as the pass sees it: DaemonSets by name, a DaemonSet "controller" that reports a
  * rollout complete after a number of reads, and every request counted by HTTP verb as kube.ts counts.
+ * Like the API server, it answers on a later tick, and requests sent side by side in an order of
+ * its own: the newest first. So a write sent without awaiting the one before it lands out of order
+ * (a create before the delete it follows), and a pass that returns before its writes are answered
+ * leaves them undone when the test looks.
  */
 export class MemoryCluster implements Cluster {
   daemonSets = new Map<string, DaemonSet>();
@@ -42,6 +46,8 @@ export class MemoryCluster implements Cluster {
   #reads = new Map<string, number>();
   #created = 0;
   #counts: RequestCounts = { total: 0, byVerb: {} };
+  /** Requests sent and not yet answered; one is answered per macrotask, the newest first. */
+  #inFlight: (() => void)[] = [];
 
   /** The verbs of writesTo, in order. */
   get writes(): string[] {
@@ -63,11 +69,27 @@ export class MemoryCluster implements Cluster {
     this.podsByDaemonSet.set(DEFAULT_NAME, pods);
   }
 
-  #count(verb: string): void {
+  #answerNext(): void {
+    this.#inFlight.pop()?.();
+    if (this.#inFlight.length > 0) setImmediate(() => { this.#answerNext(); });
+  }
+
+  /** Resolves when the server gets to this request: never in the tick it was sent. */
+  #arrival(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#inFlight.push(resolve);
+      if (this.#inFlight.length === 1) setImmediate(() => { this.#answerNext(); });
+    });
+  }
+
+  /** Counts the request as it is sent, then answers it (or fails it with the next of `failures`) once the server gets to it. */
+  async #request<T>(verb: string, answer: () => T): Promise<T> {
     this.#counts.total += 1;
     this.#counts.byVerb[verb] = (this.#counts.byVerb[verb] ?? 0) + 1;
     const failure = this.failures.shift();
+    await this.#arrival();
     if (failure) throw failure;
+    return answer();
   }
 
   #read(name: string): DaemonSet | undefined {
@@ -93,14 +115,14 @@ export class MemoryCluster implements Cluster {
 
   readDaemonSet(name: string) {
     this.reads.push(`get ${name}`);
-    this.#count('GET');
-    return Promise.resolve(this.#read(name));
+    return this.#request('GET', () => this.#read(name));
   }
   listDaemonSets(labelSelector: string) {
     this.reads.push(`list ${labelSelector}`);
-    this.#count('GET');
-    const names = [...this.daemonSets.values()].filter((daemonSet) => matches(labelSelector, daemonSet.metadata.labels)).map((daemonSet) => daemonSet.metadata.name ?? '');
-    return Promise.resolve(names.flatMap((name) => this.#read(name) ?? []));
+    return this.#request('GET', () => {
+      const names = [...this.daemonSets.values()].filter((daemonSet) => matches(labelSelector, daemonSet.metadata.labels)).map((daemonSet) => daemonSet.metadata.name ?? '');
+      return names.flatMap((name) => this.#read(name) ?? []);
+    });
   }
   #validate(verb: string, body: DaemonSet): DaemonSet {
     if (this.rejectedFields.length > 0 && (this.rejectedOnly === undefined || this.rejectedOnly.has(body.metadata.name ?? ''))) {
@@ -127,16 +149,18 @@ export class MemoryCluster implements Cluster {
   }
 
   previewCreate(body: DaemonSet) {
-    this.#count('POST');
-    if (this.daemonSets.has(body.metadata.name ?? '')) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
-    return Promise.resolve(this.#validate('create', body));
+    return this.#request('POST', () => {
+      if (this.daemonSets.has(body.metadata.name ?? '')) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
+      return this.#validate('create', body);
+    });
   }
   previewReplace(body: DaemonSet) {
-    this.#count('PUT');
-    return Promise.resolve(this.#updated(body));
+    return this.#request('PUT', () => this.#updated(body));
   }
   createDaemonSet(body: DaemonSet) {
-    this.#count('POST');
+    return this.#request('POST', () => this.#create(body));
+  }
+  #create(body: DaemonSet): DaemonSet {
     const name = body.metadata.name ?? '';
     if (this.daemonSets.has(name)) throw new ApiError({ status: 409, reason: 'AlreadyExists', message: 'exists', verb: 'create', resource: 'daemonsets.apps' });
     const admitted = this.#validate('create', body);
@@ -147,59 +171,54 @@ export class MemoryCluster implements Cluster {
     const uid = `uid-${String(this.#created)}`;
     this.daemonSets.set(name, { ...admitted, metadata: { ...admitted.metadata, uid, resourceVersion: '1', generation: 1, creationTimestamp: new Date().toISOString() } });
     this.#settle(name);
-    return Promise.resolve(structuredClone(this.daemonSets.get(name)!));
+    return structuredClone(this.daemonSets.get(name)!);
   }
   replaceDaemonSet(body: DaemonSet) {
-    this.#count('PUT');
-    const updated = this.#updated(body);
-    const name = body.metadata.name ?? '';
-    this.#wrote('update', name);
-    this.#reads.set(name, 0);
-    this.daemonSets.set(name, updated);
-    this.#settle(name);
-    return Promise.resolve(structuredClone(updated));
+    return this.#request('PUT', () => {
+      const updated = this.#updated(body);
+      const name = body.metadata.name ?? '';
+      this.#wrote('update', name);
+      this.#reads.set(name, 0);
+      this.daemonSets.set(name, updated);
+      this.#settle(name);
+      return structuredClone(updated);
+    });
   }
   deleteDaemonSet(name: string, uid: string) {
-    this.#count('DELETE');
-    const stored = this.daemonSets.get(name);
-    if (stored === undefined) return Promise.reject(new ApiError({ status: 404, reason: 'NotFound', message: 'not found', verb: 'delete', resource: 'daemonsets.apps' }));
-    if (stored.metadata.uid !== uid) return Promise.reject(new ApiError({ status: 409, reason: 'Conflict', message: 'Precondition failed: UID', verb: 'delete', resource: 'daemonsets.apps' }));
-    this.#wrote('delete', name);
-    this.daemonSets.delete(name);
-    return Promise.resolve();
+    return this.#request('DELETE', () => {
+      const stored = this.daemonSets.get(name);
+      if (stored === undefined) throw new ApiError({ status: 404, reason: 'NotFound', message: 'not found', verb: 'delete', resource: 'daemonsets.apps' });
+      if (stored.metadata.uid !== uid) throw new ApiError({ status: 409, reason: 'Conflict', message: 'Precondition failed: UID', verb: 'delete', resource: 'daemonsets.apps' });
+      this.#wrote('delete', name);
+      this.daemonSets.delete(name);
+    });
   }
   async *listPods(labelSelector: string) {
-    this.#count('GET');
-    await Promise.resolve();
     const instance = /app\.kubernetes\.io\/instance=([^,]+)/.exec(labelSelector)?.[1] ?? '';
-    yield this.podsByDaemonSet.get(instance) ?? [];
+    yield await this.#request('GET', () => structuredClone(this.podsByDaemonSet.get(instance) ?? []));
   }
   readCronJobUid() {
-    this.#count('GET');
-    return Promise.resolve(this.cronJobUid);
+    return this.#request('GET', () => this.cronJobUid);
   }
   /** Deployments by name; any other name is absent. */
   deployments = new Map<string, DeploymentState>();
   deploymentReads: string[] = [];
   readDeployment(name: string) {
-    this.#count('GET');
     this.deploymentReads.push(name);
-    return Promise.resolve(this.deployments.get(name) ?? 'absent');
+    return this.#request('GET', () => this.deployments.get(name) ?? 'absent');
   }
   secrets = new Map<string, SecretData>();
   readSecret(name: string) {
-    this.#count('GET');
-    return Promise.resolve(structuredClone(this.secrets.get(name)));
+    return this.#request('GET', () => structuredClone(this.secrets.get(name)));
   }
   listWarningEvents() {
-    this.#count('GET');
-    return Promise.resolve(structuredClone(this.warningEvents));
+    return this.#request('GET', () => structuredClone(this.warningEvents));
   }
   recordEvent(daemonSet: DaemonSet, type: string, reason: string) {
-    this.#count('POST');
-    this.events.push(`${type}/${reason}`);
-    this.#wrote('event', daemonSet.metadata.name ?? '');
-    return Promise.resolve();
+    return this.#request('POST', () => {
+      this.events.push(`${type}/${reason}`);
+      this.#wrote('event', daemonSet.metadata.name ?? '');
+    });
   }
   requests() {
     return structuredClone(this.#counts);
