@@ -3,13 +3,13 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'charts/', 'openshift/', '.e2e/', 'e2e/.state/'] },
+  { ignores: ['dist/', 'node_modules/', 'charts/', 'openshift/', '.e2e/', 'e2e/.state/', '.stryker-tmp/', 'reports/'] },
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'src/build/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/build/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
