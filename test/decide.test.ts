@@ -132,6 +132,12 @@ describe('decide', () => {
     ]);
   });
 
+  it('recreates when the live selector has a label more than the desired one', () => {
+    const live = asLive(desiredFor());
+    live.spec.selector = { matchLabels: { ...live.spec.selector.matchLabels, team: 'a' } };
+    assert.equal(decide(input(live)).action, 'recreate');
+  });
+
   it('recreates only when the immutable selector differs', () => {
     const live = asLive(desiredFor());
     live.spec.selector = { matchLabels: { app: 'old-puller' } };
@@ -186,6 +192,18 @@ describe('decide', () => {
     assert.equal(decision.body.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], restartedAt['kubectl.kubernetes.io/restartedAt']);
     const timed = decide(input(restarted(asLive(desiredFor(), new Date(NOW.getTime() - HOUR)))));
     assert.equal(timed.action === 'update' && timed.restart && timed.body.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], restartedAt['kubectl.kubernetes.io/restartedAt']);
+  });
+
+  it('replaces the owner of a CronJob renamed since (CRONJOB_NAME changed), keeping owners that are not CronJobs', () => {
+    const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' };
+    const live = asLive(desiredFor());
+    const other = { apiVersion: 'example.com/v1', kind: 'Backup', name: 'nightly', uid: 'b' };
+    live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'old-puller', uid: 'old' }, other];
+    const decision = decide(input(live, { owner }));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.deepEqual(decision.changed, ['metadata.ownerReferences']);
+    assert.deepEqual(decision.body.metadata.ownerReferences, [other, owner]);
   });
 
   it('adds the CronJob owner when it is missing, and only then', () => {
@@ -281,8 +299,10 @@ describe('decide, with a DaemonSet left by the Go puller', () => {
     assert.match(reason, /kubectl -n cache delete deployment kubernetes-image-puller/);
   });
 
-  it('refuses when nobody looked at the Deployment, rather than guess', () => {
-    assert.equal(decide(input(goPullerDaemonSet())).action, 'refuse');
+  it('refuses when nobody looked at the Deployment, rather than guess, and says it is not known', () => {
+    const decision = decide(input(goPullerDaemonSet()));
+    assert.equal(decision.action, 'refuse');
+    assert.match(decision.action === 'refuse' ? decision.reason : '', /and whether its Deployment cache\/kubernetes-image-puller still runs is not known; it was left untouched/);
   });
 
   it('waits while the Go puller deletes its own DaemonSet (it does on SIGTERM)', () => {
@@ -341,6 +361,30 @@ describe('confirmUpdate', () => {
     assert.equal(decision.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
   });
 
+  it('names the local spec differences when the server would change the spec but its preview shows none of them', () => {
+    const live = asLive(desiredFor('a=nginx:0;b=redis:7'));
+    const proposed = proposal(live);
+    // The server's preview equals the live spec (say, a webhook rewrote the image back), yet it bumps the generation.
+    const preview = { ...structuredClone(live), metadata: { ...live.metadata, generation: 2 } };
+    const decision = confirmUpdate({ proposed, preview, live, now: NOW, restartDue: false });
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['spec.template.spec.initContainers[a].image']);
+  });
+
+  it('stamps the refresh only for a change that rolls the pods: not for one outside the pod template', () => {
+    const live = asLive(desiredFor(), new Date(NOW.getTime() - 10 * 60 * 1000));
+    const desired = desiredFor('a=nginx:1;b=redis:7', { MAX_UNAVAILABLE: '3' });
+    const decision = decide(input(live, { desired }));
+    assert.equal(decision.action, 'update');
+    if (decision.action !== 'update') return;
+    assert.deepEqual(decision.changed, ['spec.updateStrategy.rollingUpdate.maxUnavailable']);
+    const preview = { ...structuredClone(decision.body), metadata: { ...decision.body.metadata, generation: 2 } };
+    const confirmed = confirmUpdate({ proposed: decision, preview, live, now: NOW, restartDue: false });
+    assert.equal(confirmed.action, 'update');
+    if (confirmed.action !== 'update') return;
+    assert.deepEqual([confirmed.changed, confirmed.restart], [['spec.updateStrategy.rollingUpdate.maxUnavailable'], false]);
+    assert.equal(confirmed.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], live.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION]);
+  });
+
   it('keeps metadata changes when the spec is unchanged', () => {
     const live = mutatedLive();
     live.metadata.labels = { ...live.metadata.labels, 'app.kubernetes.io/managed-by': 'kubernetes-image-puller' };
@@ -364,6 +408,11 @@ describe('refreshDue', () => {
   });
   it('falls back to the creation time, and treats a garbled stamp as due', () => {
     assert.equal(refreshDue(live(undefined), NOW, 1), true);
+    const recent = live(undefined);
+    recent.metadata.creationTimestamp = new Date(NOW.getTime() - 20 * 60 * 1000).toISOString();
+    assert.equal(refreshDue(recent, NOW, 1), false, 'created 20 minutes ago, hourly');
+    delete recent.metadata.creationTimestamp;
+    assert.equal(refreshDue(recent, NOW, 1), true, 'neither stamp nor creation time');
     assert.equal(refreshDue(live('yesterday'), NOW, 1), true);
   });
 });
