@@ -416,3 +416,44 @@ describe('refreshDue', () => {
     assert.equal(refreshDue(live('yesterday'), NOW, 1), true);
   });
 });
+
+describe('specDifferences: what counts as drift', () => {
+  const desired = desiredFor();
+  const podSpec = (live: DaemonSet): Record<string, unknown> => live.spec.template.spec as unknown as Record<string, unknown>;
+  const setSizeLimit = (live: DaemonSet, size: string): void => {
+    const emptyDir = live.spec.template.spec.volumes?.[0]?.emptyDir;
+    if (emptyDir) emptyDir.sizeLimit = size;
+  };
+  const cases: Array<{ why: string; edit: (live: DaemonSet) => void; changed: string[] }> = [
+    { why: 'nothing changed', edit: () => undefined, changed: [] },
+    { why: 'the server writes null for an unset field', edit: (live) => { podSpec(live).hostname = null; }, changed: [] },
+    { why: 'an empty string is unset', edit: (live) => { podSpec(live).subdomain = ''; }, changed: [] },
+    { why: 'a value where the desired object has none', edit: (live) => { podSpec(live).hostname = 'h'; }, changed: ['spec.template.spec.hostname'] },
+    { why: 'the template\'s creation time is the server\'s', edit: (live) => { (live.spec.template.metadata as Record<string, unknown>).creationTimestamp = '2026-11-01T00:00:00Z'; }, changed: [] },
+    { why: 'a restart stamp, and kubectl\'s, are not configuration', edit: (live) => { live.spec.template.metadata.annotations = { [REFRESHED_AT_ANNOTATION]: 'x', 'kubectl.kubernetes.io/restartedAt': 'y' }; }, changed: [] },
+    { why: 'another template annotation is', edit: (live) => { live.spec.template.metadata.annotations = { 'example.com/x': 'y' }; }, changed: ['spec.template.metadata.annotations.example.com/x'] },
+    { why: 'a size limit written in bytes is the same quantity', edit: (live) => { setSizeLimit(live, '16777216'); }, changed: [] },
+    { why: 'a different size limit', edit: (live) => { setSizeLimit(live, '32Mi'); }, changed: ['spec.template.spec.volumes[kip-helper].emptyDir.sizeLimit'] },
+    { why: 'a memory limit in bytes is the same quantity', edit: (live) => { const first = live.spec.template.spec.initContainers?.[1]; if (first?.resources?.limits) first.resources.limits.memory = '20971520'; }, changed: [] },
+    { why: 'a quantity outside resources compares as text', edit: (live) => { live.spec.template.spec.nodeSelector = { size: '1Gi' }; }, changed: ['spec.template.spec.nodeSelector.size'] },
+    { why: 'containers in another order', edit: (live) => { live.spec.template.spec.initContainers?.reverse(); }, changed: ['spec.template.spec.initContainers'] },
+    { why: 'a container less', edit: (live) => { live.spec.template.spec.initContainers?.pop(); }, changed: ['spec.template.spec.initContainers'] },
+  ];
+  for (const c of cases) {
+    it(`${c.why} → ${c.changed.length === 0 ? 'no difference' : c.changed.join(', ')}`, () => {
+      const live = asLive(desired);
+      live.spec.template.metadata.annotations = {};
+      c.edit(live);
+      assert.deepEqual(specDifferences(desired, live), c.changed);
+    });
+  }
+
+  it('lists several differences in the order of the fields, by name', () => {
+    const live = asLive(desired);
+    live.spec.template.metadata.annotations = {};
+    live.spec.template.spec.nodeSelector = { zone: 'b' };
+    podSpec(live).hostname = 'h';
+    podSpec(live).dnsPolicy = 'None';
+    assert.deepEqual(specDifferences(desired, live), ['spec.template.spec.dnsPolicy', 'spec.template.spec.hostname', 'spec.template.spec.nodeSelector.zone']);
+  });
+});
