@@ -12,15 +12,18 @@ import { MemoryRegistry } from './support/memory-registry.ts';
 import { goPullerDaemonSet } from './support/go-puller.ts';
 import { START, fixedClock, silent, yieldToTimers } from './support/run-pass.ts';
 
-function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrupt?: AbortController, registry?: RegistryClient) {
+/** @param laterMs how long after START the pass runs (a later CronJob run). */
+function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrupt?: AbortController, registry?: RegistryClient, laterMs = 0) {
   const signal = interrupt?.signal ?? new AbortController().signal;
   const config = loadConfig({ IMAGES: 'a=nginx:1;b=redis:7', NAMESPACE: 'cache', ROLLOUT_TIMEOUT_SECONDS: '30', ...env });
+  const clock = fixedClock(() => interrupt?.abort()); // SIGTERM arrives while the pass waits
   return runPass({
     config,
     cluster,
     ...(registry === undefined ? {} : { registry }),
     log: silent,
-    ...fixedClock(() => interrupt?.abort()), // SIGTERM arrives while the pass waits
+    now: () => new Date(clock.now().getTime() + laterMs),
+    sleep: clock.sleep,
     signal,
   });
 }
@@ -180,6 +183,45 @@ describe('runPass', () => {
     const updated = await pass(cluster, { IMAGES: 'a=nginx:2;b=redis:7' });
     assert.equal(updated.action, 'updated');
     assert.equal(cluster.daemonSet?.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], restartedAt);
+  });
+});
+
+describe('runPass Events: what each write says on the DaemonSet', () => {
+  it('created, updated (the fields, at most 20), restarted (the interval), recreated (why)', async () => {
+    const cluster = new MemoryCluster();
+    const images = (tag: (index: number) => string) => Array.from({ length: 22 }, (_, index) => `i${String(index).padStart(2, '0')}=nginx:${tag(index)}`).join(';');
+    const many = images((index) => (index < 2 ? '2' : '1'));
+    await pass(cluster, { IMAGES: images(() => '1'), REFRESH_MODE: 'restart' });
+    await pass(cluster, { IMAGES: many, REFRESH_MODE: 'restart' });
+    await pass(cluster, { IMAGES: images(() => '3'), REFRESH_MODE: 'restart' });
+    await pass(cluster, { IMAGES: images(() => '3'), REFRESH_MODE: 'restart', CACHING_INTERVAL_HOURS: '2' }, undefined, undefined, 3 * 3600 * 1000);
+    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
+    await pass(cluster, { IMAGES: images(() => '3'), REFRESH_MODE: 'restart', CACHING_INTERVAL_HOURS: '2' }, undefined, undefined, 3 * 3600 * 1000);
+    const [created, updated, all, restarted, recreated, ...rest] = cluster.eventMessages;
+    assert.equal(created, 'Created: created with 22 image(s)');
+    assert.equal(updated, 'Updated: changed: spec.template.spec.initContainers[i00].image, spec.template.spec.initContainers[i01].image');
+    const fields = (all ?? '').replace(/^Updated: changed: /, '').split(', ');
+    assert.deepEqual([fields.length, fields[19]], [20, 'spec.template.spec.initContainers[i19].image'], all);
+    assert.equal(restarted, 'Restarted: rolling restart to re-pull tagged images (every 2h)');
+    assert.equal(recreated, 'Recreated: recreated because spec.selector cannot change in place');
+    assert.deepEqual(rest, []);
+  });
+
+  it('took over, saying whether the Go puller\'s Deployment is gone or being deleted', async () => {
+    for (const [state, why] of [['absent', 'is gone'], ['being-deleted', 'is being deleted']] as const) {
+      const cluster = new MemoryCluster();
+      cluster.daemonSet = goPullerDaemonSet();
+      cluster.deployments.set('kubernetes-image-puller', state);
+      await pass(cluster);
+      assert.deepEqual(cluster.eventMessages, [`TookOver: replaced the DaemonSet left by the Go kubernetes-image-puller, whose Deployment kubernetes-image-puller ${why}`]);
+    }
+  });
+
+  it('unhealthy: the available pods and the diagnosis', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    await pass(cluster);
+    assert.deepEqual(cluster.eventMessages.slice(1), ['Unhealthy: 0/3 available: 3 of 3 nodes have no available pod yet, and no pod reports an error']);
   });
 });
 
@@ -406,6 +448,7 @@ describe('runPass refreshing by digest', () => {
     assert.deepEqual(moved.changed, ['spec.template.metadata.annotations.kubernetes-image-puller/digests']);
     assert.equal(cluster.daemonSet?.metadata.generation, 2);
     assert.deepEqual(cluster.events, ['Normal/Created', 'Normal/TagsMoved', 'Normal/Updated']);
+    assert.equal(cluster.eventMessages[1], 'TagsMoved: re-pulling on every node, 10% at a time: redis:7');
     const quiet = await pass(cluster, digestMode, undefined, registry);
     assert.equal(quiet.action, 'unchanged');
   });
@@ -423,6 +466,7 @@ describe('runPass refreshing by digest', () => {
     assert.equal(annotation(cluster), remembered);
     assert.deepEqual(cluster.writes, ['create', 'event', 'event']);
     assert.equal(cluster.events.at(-1), 'Warning/DigestUnknown');
+    assert.equal(cluster.eventMessages.at(-1), 'DigestUnknown: kept the last known digest of: redis:7 (unreachable)');
   });
 
   it('warns before a roll that would take more manifest requests than the registry has left', async () => {
@@ -434,6 +478,7 @@ describe('runPass refreshing by digest', () => {
     const outcome = await pass(cluster, digestMode, undefined, registry);
     assert.equal(outcome.action, 'updated');
     assert.ok(cluster.events.includes('Warning/RegistryRateLimit'), cluster.events.join());
+    assert.ok(cluster.eventMessages.includes('RegistryRateLimit: a rollout makes 3 nodes ask registry-1.docker.io for 2 tag image(s) each (6 manifest requests), but it reports 5 of 100 left; some nodes may be refused until the window resets'), cluster.eventMessages.join('\n'));
   });
 
   it('asks no registry when every image is pinned by digest', async () => {

@@ -31,6 +31,8 @@ export class MemoryCluster implements Cluster {
   settleAfterReadsFor = new Map<string, number>();
   failures: ApiError[] = [];
   events: string[] = [];
+  /** Each Event as a person reads it: `<reason>: <message>`. */
+  eventMessages: string[] = [];
   /** Each write, `<verb> <DaemonSet>`: create, update, delete, or event (about that DaemonSet). */
   writesTo: string[] = [];
   /** Reads of DaemonSets: `get <name>` or `list <selector>`. */
@@ -214,9 +216,10 @@ export class MemoryCluster implements Cluster {
   listWarningEvents() {
     return this.#request('GET', () => structuredClone(this.warningEvents));
   }
-  recordEvent(daemonSet: DaemonSet, type: string, reason: string) {
+  recordEvent(daemonSet: DaemonSet, type: string, reason: string, message: string) {
     return this.#request('POST', () => {
       this.events.push(`${type}/${reason}`);
+      this.eventMessages.push(`${reason}: ${message}`);
       this.#wrote('event', daemonSet.metadata.name ?? '');
     });
   }
