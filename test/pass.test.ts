@@ -225,6 +225,103 @@ describe('runPass Events: what each write says on the DaemonSet', () => {
   });
 });
 
+describe('runPass against an API server that fails or refuses', () => {
+  const apiError = (status: number, reason: string, verb = 'update', fields: string[] = []) => new ApiError({ status, reason, message: `said ${String(status)}`, verb, resource: 'daemonsets.apps', fields });
+
+  it('gives up after 5 conflicts in a row with exit 1, naming the conflict', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    let attempts = 0;
+    cluster.replaceDaemonSet = () => { attempts += 1; return Promise.reject(apiError(409, 'Conflict')); };
+    const outcome = await pass(cluster, { IMAGES: 'a=nginx:2' });
+    assert.deepEqual([outcome.exitCode, outcome.action, attempts], [1, 'failed', 5]);
+    assert.equal(outcome.error, 'update daemonsets.apps failed with HTTP 409 Conflict: said 409');
+  });
+
+  it('reads again when the DaemonSet it updates was deleted meanwhile (404 on update), and creates it', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    const replace = cluster.replaceDaemonSet.bind(cluster);
+    cluster.replaceDaemonSet = () => {
+      cluster.daemonSet = undefined;
+      cluster.replaceDaemonSet = replace;
+      return Promise.reject(apiError(404, 'NotFound'));
+    };
+    const outcome = await pass(cluster, { IMAGES: 'a=nginx:2' });
+    assert.deepEqual([outcome.exitCode, outcome.action], [0, 'created']);
+    assert.equal(cluster.daemonSet?.spec.template.spec.initContainers?.[1]?.image, 'nginx:2');
+  });
+
+  it('a 404 on anything but an update is an error, not a conflict', async () => {
+    const cluster = new MemoryCluster();
+    let attempts = 0;
+    cluster.createDaemonSet = () => { attempts += 1; return Promise.reject(apiError(404, 'NotFound', 'create')); };
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.error, attempts], [1, 'create daemonsets.apps failed with HTTP 404 NotFound: said 404', 1]);
+  });
+
+  it('a 400 or a 422 without field paths is exit 2 for the DaemonSet as a whole', async () => {
+    for (const status of [400, 422]) {
+      const cluster = new MemoryCluster();
+      cluster.previewCreate = () => Promise.reject(apiError(status, 'Invalid', 'create'));
+      cluster.createDaemonSet = () => Promise.reject(apiError(status, 'Invalid', 'create'));
+      const outcome = await pass(cluster);
+      assert.deepEqual([outcome.exitCode, outcome.rejected], [2, [{ variable: '(the DaemonSet as a whole)', problem: `the API server rejected it: said ${String(status)}` }]], String(status));
+      assert.equal(outcome.error, `the API server rejected the DaemonSet built from the configuration: said ${String(status)}`);
+    }
+  });
+
+  it('a 422 about another resource is an error, not the configuration\'s', async () => {
+    const cluster = new MemoryCluster();
+    cluster.createDaemonSet = () => Promise.reject(new ApiError({ status: 422, reason: 'Invalid', message: 'quota', verb: 'create', resource: 'resourcequotas' }));
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.rejected], [1, []]);
+  });
+
+  it('a SIGTERM before the pass begins ends it with exit 3 and nothing written', async () => {
+    const cluster = new MemoryCluster();
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const outcome = await pass(cluster, {}, interrupt);
+    assert.deepEqual([outcome.exitCode, outcome.error, cluster.writes], [3, 'interrupted before the DaemonSet was reconciled', []]);
+  });
+
+  it('a SIGTERM during the rollout wait says so', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const outcome = await pass(cluster, {}, new AbortController());
+    assert.deepEqual([outcome.exitCode, outcome.error], [3, 'interrupted (SIGTERM) before the rollout completed']);
+  });
+
+  it('names the Job deadline when it, not ROLLOUT_TIMEOUT_SECONDS, cut the wait short', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const outcome = await runPass({ config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache', ROLLOUT_TIMEOUT_SECONDS: '30' }), cluster, log: silent, ...fixedClock(), signal: new AbortController().signal }, 10);
+    assert.deepEqual([outcome.exitCode, outcome.error, outcome.waitedMs], [3, 'not healthy after 10s (the Job\'s deadline, JOB_DEADLINE_SECONDS, less time to report)', 10_000]);
+    const full = await pass(new MemoryCluster(), { ROLLOUT_TIMEOUT_SECONDS: '10' });
+    assert.equal(full.exitCode, 0);
+  });
+
+  it('warns when no node matches, so that nothing is cached, and counts it healthy', async () => {
+    const cluster = new MemoryCluster();
+    cluster.nodes = 0;
+    const warnings: string[] = [];
+    const outcome = await runPass({ config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache' }), cluster, log: { ...silent, warn: (message: string) => warnings.push(message) }, ...fixedClock(), signal: new AbortController().signal });
+    assert.equal(outcome.exitCode, 0);
+    assert.deepEqual(warnings, ['no node matches the DaemonSet\'s node selector, affinity and tolerations; nothing is cached']);
+  });
+
+  it('warns when the CronJob named by CRONJOB_NAME is not found, and an Event it cannot record does not fail the pass', async () => {
+    const cluster = new MemoryCluster();
+    cluster.cronJobUid = undefined;
+    cluster.recordEvent = () => Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'no events', verb: 'create', resource: 'events' }));
+    const warnings: string[] = [];
+    const outcome = await runPass({ config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache', CRONJOB_NAME: 'gone' }), cluster, log: { ...silent, warn: (message: string) => warnings.push(message) }, ...fixedClock(), signal: new AbortController().signal });
+    assert.deepEqual([outcome.exitCode, outcome.action], [0, 'created']);
+    assert.deepEqual(warnings, ['the CronJob named by CRONJOB_NAME was not found; the DaemonSet gets no owner', 'could not record an Event on the DaemonSet']);
+  });
+});
+
 describe('runPass deadline', () => {
   it('waits the whole ROLLOUT_TIMEOUT_SECONDS before reporting unhealthy, and no longer', async () => {
     const cluster = new MemoryCluster();
