@@ -6,6 +6,7 @@ import { ApiError } from '../src/cluster.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DaemonSet } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
+import { rateLimitWarnings, tagImages } from '../src/pass/digests.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
@@ -598,6 +599,38 @@ describe('runPass refreshing by digest', () => {
     assert.match(outcome.refresh?.warnings.join('\n') ?? '', /may not read pull Secret "locked"; add to its Role: .*resourceNames: \["locked"\]/);
   });
 
+  it('asks anonymously for a pull Secret that does not exist, and says so', async () => {
+    const registry = new MemoryRegistry();
+    const outcome = await pass(new MemoryCluster(), { ...digestMode, IMAGE_PULL_SECRETS: 'missing' }, undefined, registry);
+    assert.deepEqual(registry.credentialsOffered, []);
+    assert.deepEqual(outcome.refresh?.warnings, ['pull Secret "missing" (IMAGE_PULL_SECRETS) does not exist in namespace cache; asking its registries anonymously']);
+  });
+
+  it('records the digests afresh when the annotation is garbled, and says so', async () => {
+    const cluster = new MemoryCluster();
+    const registry = new MemoryRegistry();
+    registry.digests.set('nginx:1', digestOf('1')).set('redis:7', digestOf('7'));
+    await pass(cluster, digestMode, undefined, registry);
+    const live = cluster.daemonSet;
+    if (live?.spec.template.metadata.annotations) live.spec.template.metadata.annotations['kubernetes-image-puller/digests'] = '{not json';
+    const outcome = await pass(cluster, digestMode, undefined, registry);
+    assert.equal(outcome.action, 'updated');
+    assert.deepEqual(outcome.refresh?.warnings, ['annotation kubernetes-image-puller/digests is not JSON, so no digest is remembered; this pass records them afresh']);
+    assert.equal(annotation(cluster), `{"nginx:1":"${digestOf('1')}","redis:7":"${digestOf('7')}"}`);
+  });
+
+  it('keeps the lowest remaining budget per registry, and counts its tag images', async () => {
+    const registry: RegistryClient = {
+      resolve: (images) => Promise.resolve(images.map((image, index) => ({ image, digest: digestOf(String(index)), rateLimit: { limit: 100, remaining: 50 - index, windowSeconds: 21600 } }))),
+      requests: () => ({ total: 3, byHost: {} }),
+    };
+    const outcome = await pass(new MemoryCluster(), { REFRESH_MODE: 'digest', IMAGES: 'a=nginx:1;b=redis:7;c=quay.io/x/y:1' }, undefined, registry);
+    assert.deepEqual(outcome.refresh?.rateLimits, [
+      { registry: 'registry-1.docker.io', limit: 100, remaining: 49, windowSeconds: 21600, tagImages: 2 },
+      { registry: 'quay.io', limit: 100, remaining: 48, windowSeconds: 21600, tagImages: 1 },
+    ]);
+  });
+
   it('in restart mode asks no registry', async () => {
     const registry = new MemoryRegistry();
     await pass(new MemoryCluster(), { REFRESH_MODE: 'restart' }, undefined, registry);
@@ -668,3 +701,18 @@ describe('runPass, taking over from the Go puller', () => {
   });
 });
 
+
+describe('rateLimitWarnings and tagImages', () => {
+  it('warns only when a roll would ask for more manifests than are left, naming the window when known', () => {
+    const limit = { registry: 'registry-1.docker.io', limit: 100, remaining: 30, tagImages: 2 };
+    assert.deepEqual(rateLimitWarnings([limit], 15), []);
+    assert.deepEqual(rateLimitWarnings([limit, { ...limit, registry: 'quay.io', windowSeconds: 3600 }], 16), [
+      'a rollout makes 16 nodes ask registry-1.docker.io for 2 tag image(s) each (32 manifest requests), but it reports 30 of 100 left; some nodes may be refused until the window resets',
+      'a rollout makes 16 nodes ask quay.io for 2 tag image(s) each (32 manifest requests), but it reports 30 of 100 left per 3600s; some nodes may be refused until the window resets',
+    ]);
+  });
+
+  it('lists each tag image once and no image pinned by digest', () => {
+    assert.deepEqual(tagImages([{ image: 'nginx:1' }, { image: `busybox@${digestOf('b')}` }, { image: 'nginx:1' }, { image: 'redis' }]), ['nginx:1', 'redis']);
+  });
+});
