@@ -330,6 +330,9 @@ describe('runPass deadline', () => {
     const outcome = await pass(cluster, { ROLLOUT_TIMEOUT_SECONDS: '10' });
     assert.equal(outcome.exitCode, 3);
     assert.equal(outcome.waitedMs, 10_000);
+    // The read by name before the create, then polls 0.5 s apart at first, each wait 1.5 times longer up to 3 s,
+    // and the last at the deadline: at 0.5, 1.25, 2.375, 4.06, 6.59, 9.59 and 10 s.
+    assert.equal(cluster.reads.filter((read) => read.startsWith('get ')).length, 1 + 7);
   });
 
   it('counts the status polls as waiting, not as the pass\'s own work', async () => {
