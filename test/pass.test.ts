@@ -136,7 +136,8 @@ describe('runPass', () => {
   it('gives the DaemonSet an ownerReference to its CronJob', async () => {
     const cluster = new MemoryCluster();
     await pass(cluster, { CRONJOB_NAME: 'puller' });
-    assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences?.map((ref) => [ref.kind, ref.name, ref.uid]), [['CronJob', 'puller', 'cron-uid']]);
+    // Not the controller, and no blockOwnerDeletion: deleting the CronJob removes the DaemonSet in the background.
+    assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences, [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid', controller: false, blockOwnerDeletion: false }]);
     const before = cluster.requests().total;
     await pass(cluster, { CRONJOB_NAME: 'puller' });
     assert.equal(cluster.requests().total - before, 1, 'a healthy owned DaemonSet still costs one read');
@@ -320,6 +321,113 @@ describe('runPass against an API server that fails or refuses', () => {
     const outcome = await runPass({ config: loadConfig({ IMAGES: 'a=nginx:1', NAMESPACE: 'cache', CRONJOB_NAME: 'gone' }), cluster, log: { ...silent, warn: (message: string) => warnings.push(message) }, ...fixedClock(), signal: new AbortController().signal });
     assert.deepEqual([outcome.exitCode, outcome.action], [0, 'created']);
     assert.deepEqual(warnings, ['the CronJob named by CRONJOB_NAME was not found; the DaemonSet gets no owner', 'could not record an Event on the DaemonSet']);
+  });
+});
+
+describe('runPass when a read or a delete fails', () => {
+  const forbidden = (verb: string, resource: string) => new ApiError({ status: 403, reason: 'Forbidden', message: 'denied', verb, resource });
+  const broken = (verb: string, resource: string) => new ApiError({ status: 500, reason: 'InternalError', message: 'broken', verb, resource });
+
+  it('a recreate whose delete is refused leaves the old DaemonSet and creates nothing (exit 1)', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster);
+    if (cluster.daemonSet) cluster.daemonSet.spec.selector = { matchLabels: { app: 'legacy' } };
+    const uid = cluster.daemonSet?.metadata.uid;
+    cluster.deleteDaemonSet = () => Promise.reject(forbidden('delete', 'daemonsets.apps'));
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.action, cluster.daemonSet?.metadata.uid], [1, 'failed', uid]);
+    assert.match(outcome.error ?? '', /may not "delete" daemonsets\.apps/);
+    assert.deepEqual(cluster.writes, ['create', 'event']);
+  });
+
+  it('a failure while waiting for the rollout keeps the action it did, with exit 1', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const read = cluster.readDaemonSet.bind(cluster);
+    let reads = 0;
+    cluster.readDaemonSet = (name) => (++reads > 1 ? Promise.reject(forbidden('get', 'daemonsets.apps')) : read(name));
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.action, outcome.changed], [1, 'created', ['daemonset']]);
+    assert.match(outcome.error ?? '', /may not "get" daemonsets\.apps/);
+  });
+
+  it('a DaemonSet deleted while the pass waits for it is exit 1, saying so', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const read = cluster.readDaemonSet.bind(cluster);
+    let reads = 0;
+    cluster.readDaemonSet = (name) => {
+      if (++reads > 1) cluster.daemonSet = undefined;
+      return read(name);
+    };
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.error], [1, 'the DaemonSet was deleted while this pass waited for its rollout']);
+  });
+
+  it('an error listing the DaemonSets other than 403 ends the pass before any DaemonSet (exit 1)', async () => {
+    const cluster = new MemoryCluster();
+    cluster.listDaemonSets = () => Promise.reject(new ApiError({ status: 404, reason: 'NotFound', message: 'no such namespace', verb: 'list', resource: 'daemonsets.apps' }));
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.action, outcome.daemonSets, cluster.writes], [1, 'failed', [], []]);
+    assert.equal(outcome.error, 'list daemonsets.apps failed with HTTP 404 NotFound: no such namespace');
+  });
+
+  it('a Deployment or pull Secret that cannot be read for another reason than 403 is an error, not a refusal', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet();
+    cluster.readDeployment = () => Promise.reject(new ApiError({ status: 404, reason: 'NotFound', message: 'gone', verb: 'get', resource: 'deployments.apps' }));
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.exitCode, outcome.error, cluster.writes], [1, 'get deployments.apps failed with HTTP 404 NotFound: gone', []]);
+    const secrets = new MemoryCluster();
+    secrets.readSecret = () => Promise.reject(new ApiError({ status: 401, reason: 'Unauthorized', message: 'expired', verb: 'get', resource: 'secrets' }));
+    const refreshed = await pass(secrets, { REFRESH_MODE: 'digest', IMAGE_PULL_SECRETS: 'hub' }, undefined, new MemoryRegistry());
+    assert.deepEqual([refreshed.exitCode, refreshed.error, secrets.writes], [1, 'the API server rejected the credentials (401 Unauthorized) on get secrets: expired', []]);
+  });
+
+  it('a timed restart is "restarted", and names no changed field', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, { REFRESH_MODE: 'restart' });
+    const outcome = await pass(cluster, { REFRESH_MODE: 'restart' }, undefined, undefined, 2 * 3600 * 1000);
+    assert.deepEqual([outcome.exitCode, outcome.action, outcome.changed], [0, 'restarted', []]);
+  });
+
+  it('a take-over names the DaemonSet as what changed', async () => {
+    const cluster = new MemoryCluster();
+    cluster.daemonSet = goPullerDaemonSet();
+    const outcome = await pass(cluster);
+    assert.deepEqual([outcome.action, outcome.changed], ['took-over', ['daemonset']]);
+  });
+
+  it('diagnoses what it could not read: the pods, or the controller\'s Events', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    cluster.listPods = async function* () {
+      await Promise.resolve();
+      yield* [];
+      throw broken('list', 'pods');
+    };
+    const unlisted = await pass(cluster);
+    assert.deepEqual([unlisted.exitCode, unlisted.diagnosis], [3, ['could not list the DaemonSet\'s pods: broken']]);
+    const events = new MemoryCluster();
+    events.settleAfterReads = Number.POSITIVE_INFINITY;
+    events.listWarningEvents = () => Promise.reject(broken('list', 'events'));
+    const unread = await pass(events);
+    assert.deepEqual(unread.diagnosis, ['could not read the DaemonSet\'s Events: broken', '3 of 3 nodes have no available pod yet and no pod error to show']);
+  });
+
+  it('reads the controller\'s Events only when pods are missing', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    cluster.nodes = 1;
+    cluster.pods = [{
+      metadata: { name: 'p1' },
+      spec: { nodeName: 'node-1', initContainers: [{ name: 'a', image: 'nginx:1' }], containers: [] },
+      status: { phase: 'Pending', initContainerStatuses: [{ name: 'a', image: 'nginx:1', state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+    }];
+    let eventReads = 0;
+    cluster.listWarningEvents = () => { eventReads += 1; return Promise.resolve([]); };
+    const outcome = await pass(cluster, { IMAGES: 'a=nginx:1' });
+    assert.deepEqual([outcome.exitCode, outcome.diagnosis, eventReads], [3, ['nginx:1: ImagePullBackOff on 1 node, e.g. node-1'], 0]);
   });
 });
 
