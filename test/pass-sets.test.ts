@@ -352,3 +352,46 @@ describe('a pass whose writes include a recreate', () => {
     assert.notEqual(cluster.daemonSets.get('kip-gpu')?.metadata.uid, gpuBefore?.metadata.uid);
   });
 });
+
+describe('a pass over image sets, at its edges', () => {
+  it('a removed set\'s DaemonSet that is gone (404) or replaced (409) by the time of the delete is left alone, exit 0', async () => {
+    for (const status of [404, 409]) {
+      const cluster = new MemoryCluster();
+      await pass(cluster, env(gpu, zoneB));
+      const infos: unknown[] = [];
+      cluster.deleteDaemonSet = () => Promise.reject(new ApiError({ status, message: 'moved on', verb: 'delete', resource: 'daemonsets.apps' }));
+      const outcome = await runPass({
+        config: loadConfig({ NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ROLLOUT_TIMEOUT_SECONDS: '30', ...env(gpu) }),
+        cluster, log: { ...silent, info: (message: string, meta?: Record<string, unknown>) => infos.push([message, meta]) }, ...fixedClock(), signal: new AbortController().signal,
+      });
+      assert.deepEqual([outcome.exitCode, outcome.removed, outcome.error, infos], [0, [], undefined, []], String(status));
+    }
+  });
+
+  it('logs each DaemonSet it deletes', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu, zoneB));
+    const infos: unknown[] = [];
+    await runPass({
+      config: loadConfig({ NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', ROLLOUT_TIMEOUT_SECONDS: '30', ...env(gpu) }),
+      cluster, log: { ...silent, info: (message: string, meta?: Record<string, unknown>) => infos.push([message, meta]) }, ...fixedClock(), signal: new AbortController().signal,
+    });
+    assert.deepEqual(infos, [['deleted the DaemonSet of a set no longer in the configuration', { daemonset: 'kip-zone-b' }]]);
+  });
+
+  it('traces a rejected value of a set\'s own images or priorityClassName to IMAGE_SETS, and an inherited one to its variable', async () => {
+    const cases: [string, Record<string, string>, string[]][] = [
+      ['spec.template.spec.initContainers[cuda].image', env({ ...gpu, images: 'cuda=nvcr.io/nvidia/cuda:12' }), ['IMAGE_SETS']],
+      ['spec.template.spec.priorityClassName', env({ ...gpu, priorityClassName: 'gpu-low' }), ['IMAGE_SETS']],
+      ['spec.template.spec.priorityClassName', { ...env(gpu), PRIORITY_CLASS_NAME: 'low' }, ['PRIORITY_CLASS_NAME']],
+    ];
+    for (const [field, configured, variables] of cases) {
+      const cluster = new MemoryCluster();
+      cluster.rejectedOnly = new Set(['kip-gpu']);
+      cluster.rejectedFields = [field];
+      const outcome = await pass(cluster, configured);
+      assert.deepEqual([outcome.exitCode, outcome.rejected.map(({ variable }) => variable)], [2, variables], field);
+      if (variables[0] === 'IMAGE_SETS') assert.match(outcome.rejected[0]?.problem ?? '', new RegExp(`^set "gpu": "${field.includes('image') ? 'images' : 'priorityClassName'}": `));
+    }
+  });
+});
