@@ -132,6 +132,28 @@ describe('decide', () => {
     ]);
   });
 
+  it('recreates when a live selector label has another value', () => {
+    const live = asLive(desiredFor());
+    live.spec.selector = { matchLabels: { ...live.spec.selector.matchLabels, 'app.kubernetes.io/instance': 'old-name' } };
+    assert.equal(decide(input(live)).action, 'recreate');
+  });
+
+  it('adds the CronJob owner when the live one is owned only by something else of that name', () => {
+    const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' };
+    const live = asLive(desiredFor());
+    live.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'puller', uid: 'd' }];
+    const decision = decide(input(live, { owner }));
+    assert.deepEqual(decision.action === 'update' ? decision.body.metadata.ownerReferences : [], [...live.metadata.ownerReferences, owner]);
+  });
+
+  it('writes DAEMONSET_ANNOTATIONS onto a live DaemonSet that has no annotations at all', () => {
+    const desired = desiredFor('a=nginx:1;b=redis:7', { DAEMONSET_ANNOTATIONS: '{"example.com/owner":"platform"}' });
+    const live = asLive(desired);
+    delete live.metadata.annotations;
+    const decision = decide(input(live, { desired }));
+    assert.deepEqual(decision.action === 'update' ? decision.body.metadata.annotations : {}, { 'example.com/owner': 'platform' });
+  });
+
   it('recreates when the live selector has a label more than the desired one', () => {
     const live = asLive(desiredFor());
     live.spec.selector = { matchLabels: { ...live.spec.selector.matchLabels, team: 'a' } };
@@ -152,11 +174,12 @@ describe('decide', () => {
   it('a recreate keeps the CronJob owner of a DaemonSet already owned, so helm uninstall still removes it', () => {
     const live = asLive(desiredFor());
     live.spec.selector = { matchLabels: { app: 'old-puller' } };
-    live.metadata.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' }];
+    const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid' };
+    live.metadata.ownerReferences = [{ apiVersion: 'example.com/v1', kind: 'Backup', name: 'nightly', uid: 'b' }, cronJob];
     // Already owned: the pass looks up no owner to add.
     const decision = decide(input(live, { owner: undefined }));
     assert.equal(decision.action, 'recreate');
-    assert.deepEqual(decision.action === 'recreate' && decision.body.metadata.ownerReferences, live.metadata.ownerReferences);
+    assert.deepEqual(decision.action === 'recreate' && decision.body.metadata.ownerReferences, [cronJob]);
   });
 
   it('adds no owner when there is none to add: an update of an unowned DaemonSet writes no ownerReferences', () => {
@@ -253,6 +276,7 @@ describe('goPullerDeployment: the Go puller\'s DaemonSet, recognized precisely',
     { why: 'owned by something else', edit: (ds) => { ds.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'x', uid: 'u' }]; }, deployment: undefined },
     { why: 'a Deployment of another API group', edit: (ds) => { ds.metadata.ownerReferences = [{ apiVersion: 'example.com/v1', kind: 'Deployment', name: 'x', uid: 'u' }]; }, deployment: undefined },
     { why: 'without the legacy "test" label', edit: (ds) => { delete ds.spec.selector.matchLabels['test']; }, deployment: undefined },
+    { why: 'the legacy label with another value', edit: (ds) => { ds.spec.selector.matchLabels['test'] = 'other'; }, deployment: undefined },
     { why: 'a selector with one more label', edit: (ds) => { ds.spec.selector.matchLabels['team'] = 'a'; }, deployment: undefined },
     { why: 'a selector with expressions as well', edit: (ds) => { (ds.spec.selector as { matchExpressions?: unknown[] }).matchExpressions = [{ key: 'a', operator: 'Exists' }]; }, deployment: undefined },
   ];
@@ -294,7 +318,7 @@ describe('decide, with a DaemonSet left by the Go puller', () => {
     assert.equal(decision.action, 'refuse');
     const reason = decision.action === 'refuse' ? decision.reason : '';
     assert.match(reason, /Go kubernetes-image-puller/);
-    assert.match(reason, /Deployment cache\/kubernetes-image-puller still runs/);
+    assert.match(reason, /whose Deployment cache\/kubernetes-image-puller still runs;/);
     assert.match(reason, /left untouched/);
     assert.match(reason, /kubectl -n cache delete deployment kubernetes-image-puller/);
   });
@@ -370,6 +394,25 @@ describe('confirmUpdate', () => {
     assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['spec.template.spec.initContainers[a].image']);
   });
 
+  it('names a metadata change once beside the local spec changes the preview does not show', () => {
+    const live = asLive(desiredFor('a=nginx:0;b=redis:7'));
+    delete live.metadata.labels?.['app.kubernetes.io/component'];
+    const proposed = proposal(live);
+    const preview = { ...structuredClone(live), metadata: { ...live.metadata, generation: 2 } };
+    const decision = confirmUpdate({ proposed, preview, live, now: NOW, restartDue: false });
+    assert.deepEqual(decision.action === 'update' ? decision.changed : [], ['metadata.labels.app.kubernetes.io/component', 'spec.template.spec.initContainers[a].image']);
+  });
+
+  it('stamps the refresh when any of the changes is inside the pod template', () => {
+    const live = asLive(desiredFor('a=nginx:0;b=redis:7'), new Date(NOW.getTime() - 10 * 60 * 1000));
+    const desired = desiredFor('a=nginx:1;b=redis:7', { MAX_UNAVAILABLE: '3' });
+    const decision = decide(input(live, { desired }));
+    if (decision.action !== 'update') throw new Error('expected an update');
+    const preview = { ...structuredClone(decision.body), metadata: { ...decision.body.metadata, generation: 2 } };
+    const confirmed = confirmUpdate({ proposed: decision, preview, live, now: NOW, restartDue: false });
+    assert.equal(confirmed.action === 'update' && confirmed.body.spec.template.metadata.annotations?.[REFRESHED_AT_ANNOTATION], NOW.toISOString());
+  });
+
   it('stamps the refresh only for a change that rolls the pods: not for one outside the pod template', () => {
     const live = asLive(desiredFor(), new Date(NOW.getTime() - 10 * 60 * 1000));
     const desired = desiredFor('a=nginx:1;b=redis:7', { MAX_UNAVAILABLE: '3' });
@@ -401,6 +444,15 @@ describe('refreshDue', () => {
     daemonSet.spec.template.metadata.annotations = stamp === undefined ? {} : { [REFRESHED_AT_ANNOTATION]: stamp };
     return daemonSet;
   };
+  it('counts a run up to 10 minutes early as due', () => {
+    assert.equal(refreshDue(live(new Date(NOW.getTime() - 50 * 60 * 1000).toISOString()), NOW, 1), true);
+    assert.equal(refreshDue(live(new Date(NOW.getTime() - 49 * 60 * 1000).toISOString()), NOW, 1), false);
+    const unstamped = asLive(desiredFor());
+    delete unstamped.spec.template.metadata.annotations;
+    unstamped.metadata.creationTimestamp = new Date(NOW.getTime() - 2 * HOUR).toISOString();
+    assert.equal(refreshDue(unstamped, NOW, 1), true, 'no template annotations at all');
+  });
+
   it('counts a run that starts a little early as due', () => {
     const stamp = new Date(NOW.getTime() - 5 * HOUR + REFRESH_EARLINESS_MS).toISOString();
     assert.equal(refreshDue(live(stamp), NOW, 5), true);
@@ -447,6 +499,21 @@ describe('specDifferences: what counts as drift', () => {
       assert.deepEqual(specDifferences(desired, live), c.changed);
     });
   }
+
+  it('a map the server wrote as null differs from the desired map', () => {
+    const live = asLive(desired);
+    live.spec.template.metadata.annotations = {};
+    (live.spec.updateStrategy as unknown as Record<string, unknown>).rollingUpdate = null;
+    assert.deepEqual(specDifferences(desired, live), ['spec.updateStrategy.rollingUpdate']);
+  });
+
+  it('compares a value that looks like a quantity as text outside resources', () => {
+    const selected = desiredFor('a=nginx:1;b=redis:7', { NODE_SELECTOR: '{"size":"1024Mi"}' });
+    const live = asLive(selected);
+    live.spec.template.metadata.annotations = {};
+    live.spec.template.spec.nodeSelector = { size: '1Gi' };
+    assert.deepEqual(specDifferences(selected, live), ['spec.template.spec.nodeSelector.size']);
+  });
 
   it('lists several differences in the order of the fields, by name', () => {
     const live = asLive(desired);
