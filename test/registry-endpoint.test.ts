@@ -9,6 +9,8 @@ describe('isLoopback', () => {
     ['LOCALHOST:5000', true],
     ['127.0.0.1', true],
     ['127.8.9.10:5000', true],
+    ['127.100.200.255', true],
+    ['not a host', false],
     ['[::1]:5000', true],
     ['[::1]', true],
     ['128.0.0.1', false],
@@ -26,7 +28,7 @@ describe('isLoopback', () => {
 });
 
 describe('usesPlainHttp', () => {
-  const listed = ['registry.lan', 'mirror.lan:8080', 'http://Other.Lan:5000/'];
+  const listed = ['registry.lan', 'mirror.lan:8080', 'http://Other.Lan:5000/', ' padded.lan ', 'https://slashes.lan//', 'not a host'];
   const cases: [string, boolean][] = [
     ['127.0.0.1:5000', true],
     ['localhost', true],
@@ -39,6 +41,9 @@ describe('usesPlainHttp', () => {
     ['other.lan:5000', true],
     ['quay.io', false],
     ['registry-1.docker.io', false],
+    ['padded.lan', true],
+    ['slashes.lan', true],
+    ['not a host', false],
     ['127.0.0.1.example.com', false],
     ['127.0.0.1.nip.io:5000', false],
   ];
