@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the repository's Dockerfile into the image users install (npm run image).
-#   usage: bash e2e/image/build.sh [--push host:port/repository:tag] [--tag name:tag]
+#   usage: bash e2e/image/build.sh [--push host:port/repository:tag] [--oci dir] [--tag name:tag]
 # With a Docker engine that answers, this is `docker build` (and `docker push` with --push).
 # Without one, the same Dockerfile is built by buildah (from Debian's packages, installed when missing;
 # needs root) against local stand-ins of its three base images (e2e/image/stand-ins.sh), served by a
@@ -9,7 +9,8 @@
 #   - buildah's storage, so an unchanged Dockerfile step is not run again (only what a source edit
 #     touches is rebuilt: the bundle, not npm ci or the helper).
 # --push sends the image to that registry (plain HTTP is allowed: it is meant for the local test
-# registry). Prints one line per step.
+# registry); --oci writes it as an OCI image layout (e2e/bench/image.sh reads its layers there).
+# Prints one line per step.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -18,13 +19,15 @@ source "$HERE/stand-ins.sh"
 KIP_IMAGE_CACHE=${KIP_IMAGE_CACHE:-$HOME/.cache/kip-image}
 TAG=localhost/kubernetes-image-puller:dev
 PUSH=
+OCI=
 VERSION=${KIP_IMAGE_VERSION:-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json")-dev}
 
 while [ $# -gt 0 ]; do
   case $1 in
     --push) PUSH=${2:?--push needs host:port/repository:tag}; shift 2 ;;
+    --oci) OCI=${2:?--oci needs a directory}; shift 2 ;;
     --tag) TAG=${2:?--tag needs name:tag}; shift 2 ;;
-    *) echo "usage: bash e2e/image/build.sh [--push host:port/repository:tag] [--tag name:tag]" >&2; exit 2 ;;
+    *) echo "usage: bash e2e/image/build.sh [--push host:port/repository:tag] [--oci dir] [--tag name:tag]" >&2; exit 2 ;;
   esac
 done
 
@@ -38,6 +41,7 @@ if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   image_step "docker build -t $TAG ."
   docker build --build-arg "VERSION=$VERSION" -t "$TAG" .
   if [ -n "$PUSH" ]; then docker tag "$TAG" "$PUSH" && docker push "$PUSH"; fi
+  if [ -n "$OCI" ]; then mkdir -p "$OCI" && docker save "$TAG" | tar -x -C "$OCI"; fi
   image_step "done"
   exit 0
 fi
@@ -138,5 +142,11 @@ if [ -n "$PUSH" ]; then
   buildah_ push --tls-verify=false --quiet "$TAG" "docker://$PUSH" >"$WORK/push.log" 2>&1 ||
     { tail -10 "$WORK/push.log" >&2; echo "build.sh: pushing $PUSH failed" >&2; exit 1; }
   image_step "pushed $PUSH"
+fi
+if [ -n "$OCI" ]; then
+  rm -rf "$OCI"
+  buildah_ push --quiet "$TAG" "oci:$OCI:${TAG##*:}" >"$WORK/push.log" 2>&1 ||
+    { tail -10 "$WORK/push.log" >&2; echo "build.sh: writing the OCI layout $OCI failed" >&2; exit 1; }
+  image_step "wrote the OCI layout $OCI"
 fi
 image_step "done"
