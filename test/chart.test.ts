@@ -246,6 +246,23 @@ describe('objects rendered from the upstream README example values', () => {
     assert.equal(at(pod, 'spec.serviceAccountName'), 'k8s-image-puller');
     assert.equal(at(pod, 'spec.securityContext.runAsNonRoot'), true);
   });
+
+  it('run the `helm test` pod on the nodes the pass runs on (job.nodeSelector and job.tolerations, or the upstream top-level ones)', () => {
+    const nodeSelector = { 'kubernetes.io/hostname': 'pass-node' };
+    const tolerations = [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }];
+    for (const values of [{ job: { nodeSelector, tolerations } }, { nodeSelector, tolerations }]) {
+      const rendered = renderChart({ values });
+      const testPod = find(rendered, 'Pod', 'kubernetes-image-puller-test-config');
+      const passPod = at(find(rendered, 'CronJob'), 'spec.jobTemplate.spec.template.spec');
+      for (const field of ['nodeSelector', 'tolerations']) {
+        assert.deepEqual(at(testPod, `spec.${field}`), field === 'nodeSelector' ? nodeSelector : tolerations, `${field} with ${JSON.stringify(values)}`);
+        assert.deepEqual(at(testPod, `spec.${field}`), at(passPod, field));
+      }
+    }
+    const unscheduled = find(renderChart({}), 'Pod', 'kubernetes-image-puller-test-config');
+    assert.equal(at(unscheduled, 'spec.nodeSelector'), undefined);
+    assert.equal(at(unscheduled, 'spec.tolerations'), undefined);
+  });
 });
 
 describe('CronJob schedule', () => {

@@ -170,6 +170,22 @@ other interval runs hourly and the pass itself refreshes only when the interval 
 {{- define "kip.containerName" -}}image-puller{{- end -}}
 
 {{/*
+Where the pass's pods may run (job.nodeSelector and job.tolerations, or the upstream layout's
+top-level ones): the CronJob's, the first pass's and the `helm test` pod, so that a test runs on the
+nodes the pass runs on.
+*/}}
+{{- define "kip.passScheduling" -}}
+{{- with (.Values.nodeSelector | default .Values.job.nodeSelector) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (.Values.tolerations | default .Values.job.tolerations) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
 Job spec shared by the CronJob and the first-pass hook Job. Exit 2 (invalid configuration) and 4
 (refused: a foreign DaemonSet has the name) cannot be fixed by retrying, so they fail the Job at once;
 an evicted pod does not count as a failed attempt.
@@ -209,13 +225,8 @@ template:
     securityContext:
       {{- toYaml . | nindent 6 }}
     {{- end }}
-    {{- with (.Values.nodeSelector | default .Values.job.nodeSelector) }}
-    nodeSelector:
-      {{- toYaml . | nindent 6 }}
-    {{- end }}
-    {{- with (.Values.tolerations | default .Values.job.tolerations) }}
-    tolerations:
-      {{- toYaml . | nindent 6 }}
+    {{- with include "kip.passScheduling" . }}
+    {{- . | nindent 4 }}
     {{- end }}
     containers:
       - name: {{ include "kip.containerName" . }}
