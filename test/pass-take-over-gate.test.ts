@@ -76,3 +76,33 @@ describe('a take-over in a pass that exits 2', () => {
     assert.deepEqual(outcome.daemonSets.map(({ name, action }) => [name, action]), [['kubernetes-image-puller', 'took-over'], ['kubernetes-image-puller-gpu', 'created']]);
   });
 });
+
+describe('a take-over checks which Deployment it is told about', () => {
+  const going = (uid: string, finalizers: string[] = []) => ({ uid, deleting: true, finalizers });
+  const cases: { name: string; deployment: 'exists' | { uid: string; deleting: boolean; finalizers: string[] } | undefined; action: string; error?: RegExp }[] = [
+    { name: 'its owner is gone', deployment: undefined, action: 'took-over' },
+    { name: 'its owner is being deleted in the background', deployment: going('go-deployment-uid'), action: 'took-over' },
+    { name: 'its owner is being deleted in the foreground', deployment: going('go-deployment-uid', ['foregroundDeletion']), action: 'took-over' },
+    { name: 'its owner is being deleted with --cascade=orphan', deployment: going('go-deployment-uid', ['orphan']), action: 'refused', error: /being deleted with --cascade=orphan, which keeps its DaemonSet/ },
+    { name: 'another Deployment of that name is being deleted', deployment: going('other-uid'), action: 'refused', error: /with UID go-deployment-uid, and the Deployment of that name now is another object/ },
+    { name: 'another Deployment of that name runs', deployment: { uid: 'other-uid', deleting: false, finalizers: [] }, action: 'refused', error: /another object/ },
+    { name: 'its owner runs', deployment: 'exists', action: 'refused', error: /still runs/ },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.action}`, async () => {
+      const cluster = new MemoryCluster();
+      cluster.daemonSet = goPullerDaemonSet();
+      if (c.deployment !== undefined) cluster.deployments.set('kubernetes-image-puller', c.deployment);
+      const outcome = await pass(cluster, {});
+      assert.equal(outcome.action, c.action, outcome.error);
+      if (c.error === undefined) {
+        assert.deepEqual(cluster.writes, ['delete', 'create', 'event']);
+        return;
+      }
+      assert.equal(outcome.exitCode, ExitCode.refused);
+      assert.match(outcome.error ?? '', c.error);
+      assert.deepEqual(cluster.writes, []);
+      assert.equal(cluster.daemonSet?.metadata.uid, 'go-ds-uid');
+    });
+  }
+});
