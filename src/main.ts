@@ -94,7 +94,9 @@ async function main(): Promise<ExitCode> {
   process.once('SIGINT', onSignal);
   try {
     const registry = createRegistryClient({ version: VERSION, plainHttpRegistries: config.plainHttpRegistries, signal: interrupt.signal, deadline: () => deadline });
-    const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
+    // Every pod gets KUBERNETES_SERVICE_HOST, a host does not: a loopback registry is then the pod's, not the node's.
+    const runsInPod = process.env.KUBERNETES_SERVICE_HOST !== undefined;
+    const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline, runsInPod }, waitSeconds);
     for (const warning of [...(outcome.refresh?.warnings ?? []), ...outcome.warnings]) log.warn(warning);
     logInvalid(log, outcome.rejected);
     const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), registryRequests: registry.requests(), warnings });
