@@ -32,6 +32,8 @@ export interface PassDependencies {
    * node's: images on loopback registries are not looked up (digests.ts). False on a host.
    */
   runsInPod?: boolean;
+  /** When registry lookups stop (epoch ms), the same moment the registry client was given; else lookupDeadline of the pass. */
+  lookupDeadline?: number;
   /**
    * Told each decision before it is acted on; it may hold a write back or stop it by throwing (the
    * write gate of a pass over several DaemonSets).

@@ -1,9 +1,10 @@
-// The command line tells the pass where it runs: KUBERNETES_SERVICE_HOST, which every pod has and a
-// host has not, makes a loopback registry node-local (not asked); without it the host's loopback is asked.
+// What the command line gives the registry lookups: where the pass runs (KUBERNETES_SERVICE_HOST,
+// which every pod has and a host has not, makes a loopback registry node-local, not asked; without
+// it the host's loopback is asked), and their share of the pass, which no registry request outlives.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApiServer, status } from './support/api-server.ts';
 
@@ -36,6 +37,9 @@ let kubeconfig = '';
 let registry: Server;
 let connections = 0;
 let port = 0;
+/** A loopback "registry" that accepts connections and never answers. */
+let hung: Server;
+const held: Socket[] = [];
 
 before(async () => {
   await server.start();
@@ -58,10 +62,14 @@ before(async () => {
   });
   await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
   port = (registry.address() as AddressInfo).port;
+  hung = createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
 });
 after(async () => {
   await server.stop();
   await new Promise((resolve) => registry.close(resolve));
+  for (const socket of held) socket.destroy();
+  await new Promise((resolve) => hung.close(resolve));
 });
 
 describe('command line pass, images on a loopback registry', () => {
@@ -77,7 +85,19 @@ describe('command line pass, images on a loopback registry', () => {
     connections = 0;
     const result = await run(kubeconfig, { IMAGES: `a=127.0.0.1:${String(port)}/team/app:1` });
     assert.equal(result.code, 0, result.stdout);
-    assert.deepEqual(result.unresolved.map(({ reason }) => reason), ['unreachable']);
+    assert.deepEqual(result.unresolved.map(({ reason }) => reason), ['unreachable'], JSON.stringify(result.unresolved));
     assert.ok(connections > 0);
+  });
+});
+
+describe('command line pass, a registry that never answers', () => {
+  it('gives up on it when the lookups\' third of the pass is over, not at the pass\'s deadline', async () => {
+    const host = `127.0.0.1:${String((hung.address() as AddressInfo).port)}`;
+    const result = await run(kubeconfig, { IMAGES: `a=${host}/team/app:1`, ROLLOUT_TIMEOUT_SECONDS: '9' });
+    assert.equal(result.code, 0, result.stdout);
+    const [unresolved] = result.unresolved as (Unresolved & { message: string })[];
+    assert.equal(unresolved?.reason, 'timeout');
+    const waited = Number(/did not answer within (\d+) ms/.exec(unresolved?.message ?? '')?.[1]);
+    assert.ok(waited <= 3000, `the request was given ${String(waited)} ms, more than a third of the 9 s pass`);
   });
 });
