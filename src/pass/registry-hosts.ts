@@ -6,6 +6,7 @@
 import type { CredentialsFor, RegistryClient } from '../registry/client.ts';
 import type { DigestLookup, LookupProblem } from '../registry/lookup.ts';
 import { normalizeReference } from '../registry/reference.ts';
+import { limiter } from './shared-cluster.ts';
 
 /** The part of the time to the deadline that lookups may take; the rollout keeps the rest. */
 export const LOOKUP_SHARE = 1 / 3;
@@ -27,22 +28,6 @@ interface Host {
   /** Settles once the host's first lookup is answered; the others wait for it. */
   firstAnswer: Promise<unknown>;
   down: LookupProblem | undefined;
-}
-
-function limiter(slots: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let free = slots;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (free > 0) free -= 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next === undefined) free += 1;
-      else next();
-    }
-  };
 }
 
 export interface SpareHostsOptions {
@@ -98,7 +83,8 @@ export function spareHosts(registry: RegistryClient, { until, now, maxInFlight =
       const state: Host = { firstAnswer: Promise.resolve(), down: undefined };
       hosts.set(host, state);
       const first = ask(image, host, state, credentialsFor);
-      state.firstAnswer = first;
+      // Whatever became of it, the host's other images may go on.
+      state.firstAnswer = first.catch(() => undefined);
       return first;
     }
     await known.firstAnswer;
