@@ -82,6 +82,24 @@ describe('registry client', () => {
       assert.deepEqual(server.requests.map((request) => request.method), ['HEAD', 'GET']);
     });
 
+    it('takes only a sha256 or sha512 Docker-Content-Digest, and computes the digest of the manifest instead of any other', async () => {
+      server.put('app', 'v1', index);
+      const sha512 = `sha512:${'ab'.repeat(64)}`;
+      const cases: [string, string][] = [
+        [`sha256:${'a'.repeat(15_000)}`, index.digest],
+        [`sha256:${'A'.repeat(64)}`, index.digest],
+        ['md5:0123456789abcdef0123456789abcdef', index.digest],
+        [sha512, sha512],
+      ];
+      for (const [header, expected] of cases) {
+        server.requests.length = 0;
+        server.manifestHeaders = { 'docker-content-digest': header };
+        server.head = 'no-digest-header';
+        const [lookup] = await client().resolve([`${host}/app:v1`]);
+        assert.equal(lookup?.digest, expected, header.slice(0, 80));
+      }
+    });
+
     it('asks once for images that name the same manifest, and answers each in order', async () => {
       server.put('app', 'v1', single);
       server.put('app', 'v2', index);

@@ -11,7 +11,7 @@ import type { Challenge } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';
 import { mayReceiveCredentials, registryOrigin } from './endpoint.ts';
 import { LookupFailure, describeNetworkFailure, registryErrorDetail } from './failure.ts';
-import { parseRateLimit } from './lookup.ts';
+import { isDigest, parseRateLimit } from './lookup.ts';
 import type { DigestLookup, LookupProblem, RateLimit } from './lookup.ts';
 import { DOCKER_HUB_DOMAIN, describeReference, normalizeReference } from './reference.ts';
 import type { TaggedReference } from './reference.ts';
@@ -31,7 +31,6 @@ const DEFAULT_MAX_CONCURRENT_REQUESTS = 8;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Tokens and error documents: enough for any JWT, not enough to exhaust memory. */
 const MAX_SMALL_BODY_BYTES = 1024 * 1024;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 /** The distribution token spec's lifetime for a token whose response names none. */
 const DEFAULT_TOKEN_SECONDS = 60;
 
@@ -134,7 +133,7 @@ function isAnonymous(credential: RegistryCredential): boolean {
 
 function digestHeader(headers: Headers): string | undefined {
   const value = headers.get('docker-content-digest')?.trim();
-  return value !== undefined && DIGEST.test(value) ? value : undefined;
+  return value !== undefined && isDigest(value) ? value : undefined;
 }
 
 function isSuccess(status: number): boolean {
