@@ -100,6 +100,20 @@ describe('registry client', () => {
       }
     });
 
+    it('takes no digest from an answer that is not a manifest, such as a proxy\'s login page, and says what came back', async () => {
+      let nonce = 0;
+      server.routes = [(request) => {
+        nonce += 1;
+        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: request.method === 'HEAD' ? undefined : `<html><form action="/sso"><input name="nonce" value="${String(nonce)}"></form></html>` };
+      }];
+      const registry = client();
+      const lookups = [...await registry.resolve([`${host}/app:v1`]), ...await registry.resolve([`${host}/app:v1`])];
+      for (const lookup of lookups) {
+        assert.equal(lookup.digest, undefined);
+        assert.deepEqual(lookup.problem, { reason: 'error', message: `registry ${host} answered the manifest of app:v1 with text/html (70 bytes), not a manifest, and no digest: a proxy or login page may stand in front of it, so no digest was taken` });
+      }
+    });
+
     it('asks once for images that name the same manifest, and answers each in order', async () => {
       server.put('app', 'v1', single);
       server.put('app', 'v2', index);

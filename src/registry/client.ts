@@ -12,19 +12,14 @@ import type { RegistryCredential } from './credentials.ts';
 import { mayReceiveCredentials, registryOrigin } from './endpoint.ts';
 import { LookupFailure, describeNetworkFailure, registryErrorDetail } from './failure.ts';
 import { isDigest, parseRateLimit } from './lookup.ts';
+import { MANIFEST_MEDIA_TYPES, manifestBodyProblem } from './manifest.ts';
 import type { DigestLookup, LookupProblem, RateLimit } from './lookup.ts';
 import { DOCKER_HUB_DOMAIN, describeReference, normalizeReference } from './reference.ts';
 import type { TaggedReference } from './reference.ts';
 
 export type { DigestLookup, LookupProblem, LookupProblemReason, RateLimit } from './lookup.ts';
 
-/** What a tag can point at: a multi-platform index or a single manifest, OCI or Docker. */
-const MANIFEST_MEDIA_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+const ACCEPT_MANIFESTS = MANIFEST_MEDIA_TYPES.join(', ');
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 8;
 /** The distribution project refuses manifests larger than 4 MiB; a registry sending more is broken. */
@@ -279,7 +274,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
 
     async function request(url: URL, method: 'HEAD' | 'GET'): Promise<Exchange> {
-      const headers = () => ({ accept: MANIFEST_MEDIA_TYPES, ...(authorization === undefined ? {} : { authorization }) });
+      const headers = () => ({ accept: ACCEPT_MANIFESTS, ...(authorization === undefined ? {} : { authorization }) });
       let exchange = await send(url, method, headers(), MAX_MANIFEST_BYTES, `the manifest of ${describeReference(reference)}`);
       // 403 counts as a refusal of the credential, as the kubelet moves to the next on any failure.
       while (exchange.status === 401 || (exchange.status === 403 && current !== undefined && remaining.length > 0)) {
@@ -342,9 +337,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
     if (!isSuccess(exchange.status)) throw problemFor(exchange, reference, auth);
     const rateLimit = parseRateLimit(exchange.headers);
-    const digest = digestHeader(exchange.headers) ?? (exchange.body === undefined ? undefined : `sha256:${createHash('sha256').update(exchange.body).digest('hex')}`);
-    if (digest === undefined) throw new LookupFailure('error', `registry ${reference.registry} answered ${describeReference(reference)} without a digest or a manifest`, rateLimit);
-    return { digest, ...(rateLimit === undefined ? {} : { rateLimit }) };
+    const named = digestHeader(exchange.headers);
+    if (named !== undefined) return { digest: named, ...(rateLimit === undefined ? {} : { rateLimit }) };
+    if (exchange.body === undefined) throw new LookupFailure('error', `registry ${reference.registry} answered ${describeReference(reference)} without a digest or a manifest`, rateLimit);
+    const notManifest = manifestBodyProblem(exchange.headers.get('content-type'), exchange.body);
+    if (notManifest !== undefined) {
+      throw new LookupFailure('error', `registry ${reference.registry} answered the manifest of ${describeReference(reference)} with ${notManifest}, and no digest: a proxy or login page may stand in front of it, so no digest was taken`, rateLimit);
+    }
+    return { digest: `sha256:${createHash('sha256').update(exchange.body).digest('hex')}`, ...(rateLimit === undefined ? {} : { rateLimit }) };
   }
 
   async function lookupImage(image: string, credentialsFor: CredentialsFor | undefined, started: Map<string, Promise<Outcome>>): Promise<Outcome> {
