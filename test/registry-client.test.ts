@@ -7,6 +7,8 @@ import { createRegistryClient } from '../src/registry/client.ts';
 import type { CredentialsFor, RegistryClientOptions } from '../src/registry/client.ts';
 import type { RegistryCredential } from '../src/registry/credentials.ts';
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, RegistryServer, manifestOf } from './support/registry-server.ts';
+import type { RegistryRequest, Reply, Route } from './support/registry-server.ts';
+import { TEST_TLS, testNetwork } from './support/test-network.ts';
 
 const amd64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:1' }, layers: [] });
 const arm64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:2' }, layers: [] });
@@ -366,6 +368,123 @@ describe('registry client', () => {
       assert.equal(server.tokenRequests().length, 6);
       assert.equal(server.maxInFlight, 2);
     });
+  });
+});
+
+describe('registry client following redirects', () => {
+  const tls = new RegistryServer({ tls: TEST_TLS });
+  const plain = new RegistryServer();
+  const network = testNetwork();
+  let registry = '';
+  let other = '';
+  const client = (options: Partial<RegistryClientOptions> = {}) => createRegistryClient({ version: '1', dispatcher: network.dispatcher, ...options });
+  const to = (host: string) => (request: RegistryRequest) => request.headers.host === host;
+
+  before(async () => {
+    await tls.start();
+    await plain.start();
+    registry = `registry.test:${String(tls.port)}`;
+    other = `other.test:${String(tls.port)}`;
+  });
+  after(async () => {
+    await tls.stop();
+    await plain.stop();
+    await network.close();
+  });
+  beforeEach(() => {
+    tls.reset();
+    plain.reset();
+    network.refused.length = 0;
+  });
+
+  it('follows a redirect within the registry\'s origin with the credentials, and counts each hop', async () => {
+    tls.auth = { kind: 'basic', users: { robot: 'right' } };
+    tls.put('app', 'v2', single);
+    tls.routes = [(request) => (request.path === '/v2/app/manifests/v1' ? { status: 307, headers: { location: '/v2/app/manifests/v2' } } : undefined)];
+    const registryClient = client();
+    const [lookup] = await registryClient.resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(tls.requests.map((request) => `${request.path} ${String(request.headers.authorization)}`), [
+      '/v2/app/manifests/v1 undefined', '/v2/app/manifests/v2 undefined', `/v2/app/manifests/v1 ${basic('right')}`, `/v2/app/manifests/v2 ${basic('right')}`,
+    ]);
+    assert.deepEqual(registryClient.requests(), { total: 4, byHost: { [registry]: { HEAD: 4 } } });
+  });
+
+  it('takes the digest from another HTTPS origin the registry sends it to, and sends no credentials there', async () => {
+    tls.put('app', 'v1', index);
+    tls.routes = [(request): Reply | undefined => {
+      if (request.headers.host !== registry) return undefined;
+      if (request.headers.authorization !== basic('right')) return { status: 401, headers: { 'www-authenticate': 'Basic realm="test"' } };
+      return { status: 307, headers: { location: `https://${other}/v2/app/manifests/v1` } };
+    }];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, index.digest);
+    assert.deepEqual(tls.requests.filter(to(other)).map((request) => request.headers.authorization), [undefined]);
+  });
+
+  it('answers no challenge from another origin: the pull secret\'s password goes only to the registry', async () => {
+    tls.auth = { kind: 'bearer', users: { robot: 'right' } };
+    tls.put('app', 'v1', single);
+    tls.routes = [(request): Reply | undefined => {
+      if (request.headers.host === registry) return { status: 307, headers: { location: `https://${other}/v2/app/manifests/v1` } };
+      if (request.path !== '/token') return { status: 401, headers: { 'www-authenticate': `Bearer realm="https://${other}/token",service="evil"` } };
+      return undefined;
+    }];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.deepEqual(lookup?.problem, {
+      reason: 'unauthorized',
+      message: `registry ${registry} sent the request for app:v1 on to https://${other}, which refused it (HTTP 401); credentials go only to the registry itself, so none were sent there`,
+    });
+    assert.deepEqual(tls.requests.filter((request) => request.headers.authorization !== undefined), []);
+    assert.deepEqual(tls.tokenRequests(), []);
+  });
+
+  it('does not follow an HTTPS registry to plain HTTP, where anybody on the path could answer', async () => {
+    plain.put('app', 'v1', single);
+    const downgrade = `other.test:${String(plain.port)}`;
+    tls.routes = [() => ({ status: 307, headers: { location: `http://${downgrade}/v2/app/manifests/v1` } })];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.deepEqual(lookup?.problem, {
+      reason: 'error',
+      message: `${registry} redirected the manifest of app:v1 (HTTP 307), but http://${downgrade} is plain HTTP, which only loopback registries and PLAIN_HTTP_REGISTRIES are asked over; the redirect was not followed`,
+    });
+    assert.equal(plain.requests.length, 0);
+  });
+
+  it('ends a redirect loop after 10 redirects, and counts every hop', async () => {
+    plain.routes = [(request) => ({ status: 307, headers: { location: request.path } })];
+    const registryClient = client();
+    const [lookup] = await registryClient.resolve([`${plain.host}/app:v1`]);
+    assert.deepEqual(lookup?.problem, { reason: 'error', message: `registry ${plain.host} redirected the manifest of app:v1 more than 10 times (the last to http://${plain.host}); the redirects were not followed further` });
+    assert.deepEqual(registryClient.requests(), { total: 11, byHost: { [plain.host]: { HEAD: 11 } } });
+  });
+
+  it('does not ask a token service on a loopback address for a registry elsewhere', async () => {
+    const lan = `registry.test:${String(plain.port)}`;
+    plain.auth = { kind: 'bearer', users: {}, publicRepositories: ['app'], realm: `http://localhost:${String(plain.port)}/token` };
+    plain.put('app', 'v1', single);
+    const [lookup] = await client({ plainHttpRegistries: ['registry.test'] }).resolve([`${lan}/app:v1`]);
+    assert.deepEqual(lookup?.problem, {
+      reason: 'error',
+      message: `registry ${lan} named its token service at http://localhost:${String(plain.port)}/token, but http://localhost:${String(plain.port)} is a loopback address, and only a registry on such an address may send the pass there; it was not asked`,
+    });
+    assert.deepEqual(plain.tokenRequests(), []);
+  });
+
+  it('does not follow a redirect to the cloud metadata address, nor a token service there', async () => {
+    const lan = `registry.test:${String(plain.port)}`;
+    const metadata = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
+    const routes: Route[] = [
+      () => ({ status: 302, headers: { location: metadata } }),
+      () => ({ status: 401, headers: { 'www-authenticate': `Bearer realm="${metadata}"` } }),
+    ];
+    for (const route of routes) {
+      plain.routes = [route];
+      const [lookup] = await client({ plainHttpRegistries: ['registry.test'] }).resolve([`${lan}/app:v1`]);
+      assert.equal(lookup?.problem?.reason, 'error');
+      assert.match(lookup?.problem?.message ?? '', /http:\/\/169\.254\.169\.254 is a cloud metadata address, and only a registry on such an address may send the pass there/);
+    }
+    assert.deepEqual(network.refused, []);
   });
 });
 
