@@ -1,13 +1,17 @@
 // The registry client over a real socket, against a loopback registry: what it asks (HEAD, Accept,
 // User-Agent, tokens), how it authenticates, and how each failure becomes an image's problem.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createRegistryClient } from '../src/registry/client.ts';
 import type { CredentialsFor, RegistryClientOptions } from '../src/registry/client.ts';
 import type { RegistryCredential } from '../src/registry/credentials.ts';
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, RegistryServer, manifestOf } from './support/registry-server.ts';
 import type { RegistryRequest, Reply, Route } from './support/registry-server.ts';
+import { ProxyServer } from './support/proxy-server.ts';
 import { TEST_TLS, testNetwork } from './support/test-network.ts';
 
 const amd64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:1' }, layers: [] });
@@ -485,6 +489,80 @@ describe('registry client following redirects', () => {
       assert.match(lookup?.problem?.message ?? '', /http:\/\/169\.254\.169\.254 is a cloud metadata address, and only a registry on such an address may send the pass there/);
     }
     assert.deepEqual(network.refused, []);
+  });
+});
+
+describe('registry client behind a proxy', () => {
+  const proxy = new ProxyServer();
+  const plain = new RegistryServer();
+  const tls = new RegistryServer({ tls: TEST_TLS });
+  const saved = { ...process.env };
+  const proxyVariables = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
+
+  /** The client as main.ts makes it, no dispatcher given, with these variables set while it works. */
+  async function resolveWith(variables: Record<string, string>, image: string) {
+    for (const name of proxyVariables) Reflect.deleteProperty(process.env, name);
+    Object.assign(process.env, variables);
+    try {
+      return (await createRegistryClient({ version: '1' }).resolve([image]))[0];
+    } finally {
+      for (const name of proxyVariables) Reflect.deleteProperty(process.env, name);
+      Object.assign(process.env, Object.fromEntries(proxyVariables.filter((name) => saved[name] !== undefined).map((name) => [name, saved[name]])));
+    }
+  }
+
+  /**
+   * A lookup in a pass of its own: NODE_EXTRA_CA_CERTS is read when Node starts, so the CA is
+   * given to a child process, as the chart gives it to the pass's container.
+   */
+  async function resolveInChild(env: Record<string, string>, image: string): Promise<{ digest?: string; problem?: { message: string } }> {
+    const client = fileURLToPath(new URL('../src/registry/client.ts', import.meta.url));
+    const script = `const { createRegistryClient } = await import(${JSON.stringify(client)}); const [lookup] = await createRegistryClient({ version: '1' }).resolve([${JSON.stringify(image)}]); console.log(JSON.stringify(lookup));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', ...env } });
+    return JSON.parse(stdout) as { digest?: string; problem?: { message: string } };
+  }
+
+  before(async () => {
+    await proxy.start();
+    await plain.start();
+    await tls.start();
+    plain.put('app', 'v1', single);
+    tls.put('app', 'v1', index);
+  });
+  after(async () => {
+    await proxy.stop();
+    await plain.stop();
+    await tls.stop();
+  });
+  beforeEach(() => {
+    proxy.asked.length = 0;
+  });
+
+  it('asks a plain-HTTP registry through HTTP_PROXY', async () => {
+    const lookup = await resolveWith({ HTTP_PROXY: proxy.url }, `${plain.host}/app:v1`);
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(proxy.asked, [`HEAD http://${plain.host}/v2/app/manifests/v1`]);
+  });
+
+  it('asks the hosts NO_PROXY names directly', async () => {
+    for (const noProxy of ['127.0.0.1', `localhost,127.0.0.1:${String(plain.port)}`, '*']) {
+      const lookup = await resolveWith({ HTTP_PROXY: proxy.url, NO_PROXY: noProxy }, `${plain.host}/app:v1`);
+      assert.equal(lookup?.digest, single.digest);
+    }
+    assert.deepEqual(proxy.asked, []);
+  });
+
+  it('asks an HTTPS registry through HTTPS_PROXY, trusting the private CA NODE_EXTRA_CA_CERTS names', async () => {
+    const image = `registry.test:${String(tls.port)}/app:v1`;
+    const ca = fileURLToPath(new URL('./support/tls/ca.pem', import.meta.url));
+    const lookup = await resolveInChild({ HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca }, image);
+    assert.equal(lookup.digest, index.digest);
+    assert.deepEqual(proxy.asked, [`CONNECT registry.test:${String(tls.port)}`]);
+  });
+
+  it('says the certificate was not accepted when no CA bundle trusts it', async () => {
+    const lookup = await resolveInChild({ HTTPS_PROXY: proxy.url }, `registry.test:${String(tls.port)}/app:v1`);
+    assert.match(lookup.problem?.message ?? '', new RegExp(`^the TLS certificate of registry\\.test:${String(tls.port)} was not accepted \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE`));
   });
 });
 
