@@ -455,6 +455,13 @@ describe('registry client following redirects', () => {
     assert.equal(plain.requests.length, 0);
   });
 
+  it('sends the credentials to a registry whose name is not written as URL writes its origin', async () => {
+    plain.auth = { kind: 'basic', users: { robot: 'right' } };
+    plain.put('private', 'v1', single);
+    const [lookup] = await client({ plainHttpRegistries: ['registry.test'] }).resolve([`Registry.TEST:${String(plain.port)}/private:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+  });
+
   it('ends a redirect loop after 10 redirects, and counts every hop', async () => {
     plain.routes = [(request) => ({ status: 307, headers: { location: request.path } })];
     const registryClient = client();

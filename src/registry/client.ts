@@ -396,7 +396,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   }
 
   async function lookupTag(reference: TaggedReference, credentials: readonly RegistryCredential[]): Promise<Outcome> {
-    const origin = registryOrigin(reference.registry, plainHttpRegistries);
+    // As URL writes an origin (lower-case, no default port), so each hop's origin compares with it.
+    const origin = new URL(registryOrigin(reference.registry, plainHttpRegistries)).origin;
     const url = new URL(`/v2/${reference.repository}/manifests/${reference.tag}`, origin);
     const auth = session(reference, origin, credentials);
     let exchange = await auth.request(url, 'HEAD');
