@@ -396,6 +396,17 @@ describe('registry lookups behind a proxy, with a private CA', () => {
     });
   }
 
+  it('the README\'s example gives the pass its proxy and mounts its CA bundle', () => {
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const example = /## Registries behind a proxy[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example !== undefined, 'a yaml example under "## Registries behind a proxy"');
+    const values = load(example) as { configMap: Record<string, unknown>; registryCA: Record<string, string> };
+    const objects = objectsOf(withConfig(values.configMap, { registryCA: values.registryCA }));
+    const env = passEnvironment(objects);
+    assert.deepEqual([env['HTTPS_PROXY'], env['NO_PROXY'], env['NODE_EXTRA_CA_CERTS']], ['http://proxy.corp:3128', '.corp,registry.lan:5000', `${CA_DIR}/ca.crt`]);
+    assert.deepEqual((cronJobPodSpec(find(objects, 'CronJob')) as unknown as { volumes: unknown }).volumes, [mounted[0]?.volume]);
+  });
+
   it('without registryCA, the pod has no volume and no NODE_EXTRA_CA_CERTS', () => {
     const pod = cronJobPodSpec(find(objectsOf({}), 'CronJob'));
     assert.equal((pod as unknown as { volumes?: unknown }).volumes, undefined);
