@@ -443,6 +443,16 @@ describe('registry client following redirects', () => {
     assert.deepEqual(tls.tokenRequests(), []);
   });
 
+  it('sends the password to the token service the registry names, not to another origin that service redirects to', async () => {
+    const auth = `auth.test:${String(tls.port)}`;
+    tls.auth = { kind: 'bearer', users: { robot: 'right' }, publicRepositories: ['app'], realm: `https://${auth}/token` };
+    tls.put('app', 'v1', single);
+    tls.routes = [(request) => (request.headers.host === auth ? { status: 307, headers: { location: `https://${other}/token?${request.query.toString()}` } } : undefined)];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(tls.tokenRequests().map((request) => [request.headers.host, request.headers.authorization]), [[auth, basic('right')], [other, undefined]]);
+  });
+
   it('does not follow an HTTPS registry to plain HTTP, where anybody on the path could answer', async () => {
     plain.put('app', 'v1', single);
     const downgrade = `other.test:${String(plain.port)}`;
