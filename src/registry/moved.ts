@@ -3,12 +3,11 @@
 // keeps nothing else), so it is written deterministically: the same digests, the same bytes, and
 // an unchanged template means no rollout.
 import { PROGRAM_NAME } from '../desired.ts';
+import { isDigest } from './lookup.ts';
 import type { LookupProblemReason } from './lookup.ts';
 
 /** On the pod template: tag image → the digest it pointed at when the nodes last pulled it. */
 export const DIGESTS_ANNOTATION = `${PROGRAM_NAME}/digests`;
-
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /** Why an image has no digest this pass: its lookup's problem, or `node-local` when the pass could not ask (a loopback registry seen from a pod). */
 export type UnresolvedReason = LookupProblemReason | 'node-local';
@@ -67,7 +66,7 @@ export function parseDigests(value: string | undefined): { digests: Record<strin
     return { digests: {}, problem: `${where} is not an object of image → digest, so no digest is remembered; this pass records them afresh` };
   }
   const entries = Object.entries(parsed);
-  const kept = entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string' && DIGEST.test(entry[1]));
+  const kept = entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string' && isDigest(entry[1]));
   const dropped = entries.filter((entry) => !kept.includes(entry as [string, string])).map(([image]) => image);
   return {
     digests: Object.fromEntries(kept),
