@@ -47,7 +47,7 @@ schedule: "* * * * *"
 firstPass: {enabled: false}
 configMap:
   images: "one-file=$REGISTRY/kip/one-file:1;distroless=$REGISTRY/kip/distroless:1"
-  nodeSelector: {kubernetes.io/hostname: $NODE}
+  nodeSelector: '{"kubernetes.io/hostname": "$NODE"}'
   tolerations: [{key: kip-e2e/real-node, operator: Exists, effect: NoSchedule}]
 job:
   nodeSelector: {kubernetes.io/hostname: $NODE}
@@ -69,7 +69,7 @@ step "kubectl -n $NAMESPACE logs job/$job | tail -1"
 kubectl -n "$NAMESPACE" logs "job/$job" | tail -1
 kubectl -n "$NAMESPACE" rollout status daemonset/kubernetes-image-puller --timeout=120s >/dev/null || true
 step "containerd's image store on $NODE"
-ctr --address "e2e/.e2e/$KIP_CLUSTER/node/containerd.sock" -n k8s.io images ls -q | grep -v '@sha256' | sort
+ctr --address "e2e/.e2e/$KIP_CLUSTER/node/containerd.sock" -n k8s.io images ls -q | grep -v -e '@sha256' -e '^sha256:' | sort
 
 cat <<MSG
 
