@@ -480,6 +480,28 @@ describe('registry client following redirects', () => {
     assert.deepEqual(registryClient.requests(), { total: 11, byHost: { [plain.host]: { HEAD: 11 } } });
   });
 
+  it('does not ask a plain-HTTP token service on another origin, even anonymously: its token could be anyone\'s', async () => {
+    const auth = `auth.test:${String(plain.port)}`;
+    tls.auth = { kind: 'bearer', users: {}, publicRepositories: ['app'], realm: `http://${auth}/token` };
+    tls.put('app', 'v1', single);
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.deepEqual(lookup?.problem, {
+      reason: 'error',
+      message: `registry ${registry} named its token service at http://${auth}/token: plain HTTP on another origin, which anybody on the path could answer; it was not asked (list ${auth} in PLAIN_HTTP_REGISTRIES to trust it)`,
+    });
+    assert.deepEqual(plain.requests, []);
+  });
+
+  it('asks a plain-HTTP token service on another origin anonymously when PLAIN_HTTP_REGISTRIES lists it', async () => {
+    const auth = `auth.test:${String(plain.port)}`;
+    const lan = `registry.test:${String(plain.port)}`;
+    plain.auth = { kind: 'bearer', users: { robot: 'right' }, publicRepositories: ['app'], realm: `http://${auth}/token` };
+    plain.put('app', 'v1', single);
+    const [lookup] = await client({ plainHttpRegistries: ['registry.test', 'auth.test'] }).resolve([`${lan}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(plain.tokenRequests().map((request) => [request.headers.host, request.headers.authorization]), [[auth, undefined]]);
+  });
+
   it('does not ask a token service on a loopback address for a registry elsewhere', async () => {
     const lan = `registry.test:${String(plain.port)}`;
     plain.auth = { kind: 'bearer', users: {}, publicRepositories: ['app'], realm: `http://localhost:${String(plain.port)}/token` };

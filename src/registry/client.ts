@@ -11,7 +11,7 @@ import { PROGRAM_NAME } from '../desired.ts';
 import { findChallenge, parseChallenges } from './challenge.ts';
 import type { Challenge } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';
-import { internalTargetRefusal, mayReceiveCredentials, redirectRefusal, registryOrigin } from './endpoint.ts';
+import { internalTargetRefusal, mayReceiveCredentials, redirectRefusal, registryOrigin, usesPlainHttp } from './endpoint.ts';
 import { LookupFailure, describeNetworkFailure, registryErrorDetail } from './failure.ts';
 import { isDigest, parseRateLimit } from './lookup.ts';
 import { MANIFEST_MEDIA_TYPES, manifestBodyProblem } from './manifest.ts';
@@ -310,6 +310,12 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         }
         const internal = internalTargetRefusal(realm, reference.registry);
         if (internal !== undefined) throw new LookupFailure('error', `registry ${reference.registry} named its token service at ${realm.origin}${realm.pathname}, but ${internal}; it was not asked`);
+        // A token from a plain-HTTP service elsewhere could come from anybody on the path, and the
+        // registry would then answer with what that token allows: only a service the operator
+        // listed as plain HTTP is asked (anonymously, as mayReceiveCredentials decides).
+        if (realm.protocol === 'http:' && realm.origin !== new URL(origin).origin && !usesPlainHttp(realm.host, plainHttpRegistries)) {
+          throw new LookupFailure('error', `registry ${reference.registry} named its token service at ${realm.origin}${realm.pathname}: plain HTTP on another origin, which anybody on the path could answer; it was not asked (list ${realm.host} in PLAIN_HTTP_REGISTRIES to trust it)`);
+        }
         const mayUseCredentials = mayReceiveCredentials(realm, origin);
         if (!mayUseCredentials && remaining.some((credential) => !isAnonymous(credential))) withheldFrom = realm.origin;
         for (;;) {
