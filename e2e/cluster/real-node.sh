@@ -64,6 +64,7 @@ install_packages() {
   command -v containerd >/dev/null || missing+=(containerd)
   command -v runc >/dev/null || missing+=(runc)
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" -ne 0 ]; then
     echo "real-node.sh: ${missing[*]} missing; install them as root: apt-get install ${missing[*]}" >&2; exit 1
@@ -182,7 +183,7 @@ start_kube_proxy() {
       iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -F -- "-d $API_CLUSTER_IP/32" | grep -qF 'default/kubernetes:https'; do
     if ! alive "$DIR/kube-proxy.pid" "$DIR/kube-proxy.yaml" >/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
       echo "real-node.sh: kube-proxy did not sync the kubernetes Service; last lines of $DIR/kube-proxy.log:" >&2
-      grep -E '^[EF][0-9]{4}' "$DIR/kube-proxy.log" | tail -5 | cut -c1-400 >&2 || tail -5 "$DIR/kube-proxy.log" >&2
+      tail -5 "$DIR/kube-proxy.log" | cut -c1-400 >&2
       return 1
     fi
     sleep 0.2
