@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
-import { createTestNamespace, explain, getJson, inCi, isReady, kubectl, kubectlOk, listJson, pullerPods, releaseNamespace, run, waitFor, type DaemonSet, type PassSummary, type Pod } from './lib/harness.ts';
+import { createTestNamespace, explain, getJson, inCi, isReady, kubectl, kubectlOk, listJson, pullerPods, run, waitFor, type DaemonSet, type PassSummary, type Pod } from './lib/harness.ts';
 import { buildImage, imagePod, jobLogs, logSummary, onRealNode, podResult, podsOfJob, runtimeSpec, waitForJob, type Job } from './lib/installed.ts';
 import { chartDir, processOpenShiftTemplates } from './packaging/fixtures.ts';
 import { helmLive, helmWithValues } from './packaging/live.ts';
-import { nodeImages, realNode, realNodeUnavailable, registryAddress, startRealNode, stopRealNode } from './lib/real-node.ts';
+import { nodeImages, realNode, realNodeUnavailable, registryAddress, startRealNode, stopRealNodeAfterwards } from './lib/real-node.ts';
 import { registryBinDir } from './lib/registry.ts';
 
 const unavailable = realNodeUnavailable();
@@ -41,14 +41,7 @@ before(
   { timeout: 20 * 60_000 },
 );
 
-after(
-  async () => {
-    if (unavailable !== undefined) return;
-    for (const ns of namespaces) await releaseNamespace(ns);
-    await stopRealNode();
-  },
-  { timeout: 180_000 },
-);
+stopRealNodeAfterwards(namespaces, unavailable);
 
 async function namespace(prefix: string): Promise<string> {
   const ns = await createTestNamespace(prefix);
