@@ -3,12 +3,15 @@
 // it the host's loopback is asked), and their share of the pass, which no registry request outlives.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApiServer, status } from './support/api-server.ts';
 
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+/** The bundle loads the registry client and undici as chunks of their own: the lookups must work there too. */
+const BUNDLE = new URL('../dist/main.mjs', import.meta.url).pathname;
 const DAEMONSETS = '/apis/apps/v1/namespaces/cache/daemonsets';
 
 interface Unresolved {
@@ -16,8 +19,8 @@ interface Unresolved {
   reason: string;
 }
 
-function run(kubeconfig: string, env: Record<string, string>): Promise<{ code: number | null; unresolved: Unresolved[]; stdout: string }> {
-  const child = spawn(process.execPath, [MAIN], {
+function run(kubeconfig: string, env: Record<string, string>, program = MAIN): Promise<{ code: number | null; unresolved: Unresolved[]; stdout: string }> {
+  const child = spawn(process.execPath, [program], {
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', KUBECONFIG: kubeconfig, NAMESPACE: 'cache', DAEMONSET_NAME: 'kip', REFRESH_MODE: 'digest', ROLLOUT_TIMEOUT_SECONDS: '20', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,6 +87,17 @@ describe('command line pass, images on a loopback registry', () => {
   it('on a host: asks the host\'s loopback, as before', async () => {
     connections = 0;
     const result = await run(kubeconfig, { IMAGES: `a=127.0.0.1:${String(port)}/team/app:1` });
+    assert.equal(result.code, 0, result.stdout);
+    assert.deepEqual(result.unresolved.map(({ reason }) => reason), ['unreachable'], JSON.stringify(result.unresolved));
+    assert.ok(connections > 0);
+  });
+});
+
+describe('the bundle, images on a loopback registry', () => {
+  it('on a host: asks the host\'s loopback, as the program run from src/ does', async (t) => {
+    if (!existsSync(BUNDLE)) return t.skip(`needs ${BUNDLE}: npm run build`);
+    connections = 0;
+    const result = await run(kubeconfig, { IMAGES: `a=127.0.0.1:${String(port)}/team/app:1` }, BUNDLE);
     assert.equal(result.code, 0, result.stdout);
     assert.deepEqual(result.unresolved.map(({ reason }) => reason), ['unreachable'], JSON.stringify(result.unresolved));
     assert.ok(connections > 0);

@@ -40,7 +40,15 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  */
 let undici: Promise<typeof import('undici')> | undefined;
 function loadUndici(): Promise<typeof import('undici')> {
-  return (undici ??= import('undici'));
+  return (undici ??= import('undici').then(namedExports));
+}
+
+/**
+ * Node gives an import() of CommonJS its exports by name; the bundle's chunk of undici (a chunk
+ * since the bundle is split) gives them only as the default export.
+ */
+function namedExports(module: typeof import('undici')): typeof import('undici') {
+  return 'fetch' in module ? module : (module as unknown as { default: typeof import('undici') }).default;
 }
 
 /** Candidate credentials for a canonical image name (docker.io/library/nginx), in the order to try them. */
