@@ -338,6 +338,12 @@ describe('registry client', () => {
       assert.ok(Date.now() - started < 2000);
     });
 
+    it('takes a deadline that falls between two milliseconds (a share of the pass) as it comes', async () => {
+      server.put('app', 'v1', single);
+      const [lookup] = await client({ deadline: () => Date.now() + 6666.6667 }).resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup, { image: `${host}/app:v1`, digest: single.digest });
+    });
+
     it('sends nothing once the deadline has passed', async () => {
       const [lookup] = await client({ deadline: () => Date.now() - 1 }).resolve([`${host}/app:v1`]);
       assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} was not asked for the manifest of app:v1: the pass's deadline came first` });

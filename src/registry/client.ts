@@ -188,7 +188,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   function requestBudget(host: string, what: string): { signal: AbortSignal; timeoutMs: number } {
     if (options.signal?.aborted === true) throw new LookupFailure('error', `${host} was not asked for ${what}: the pass was interrupted`);
     const untilDeadline = options.deadline === undefined ? Infinity : options.deadline() - Date.now();
-    const timeoutMs = Math.min(requestTimeoutMs, untilDeadline);
+    // Whole milliseconds: AbortSignal.timeout refuses a fraction, and a share of the pass is one.
+    const timeoutMs = Math.floor(Math.min(requestTimeoutMs, untilDeadline));
     if (timeoutMs <= 0) throw new LookupFailure('timeout', `${host} was not asked for ${what}: the pass's deadline came first`);
     const timeout = AbortSignal.timeout(timeoutMs);
     return { signal: options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]), timeoutMs };
