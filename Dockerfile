@@ -16,7 +16,20 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build:bundle && test -s dist/main.mjs
+RUN npm run build:bundle && test -s dist/main.mjs && mkdir dist/compile-cache
+
+# V8's compile cache of the bundle, made at build time so that a pass reads compiled code instead of
+# compiling 2.5 MB of JavaScript. Node keys its cache by its own version, the CPU's features and the
+# UID, so it is made here, by the runtime image's own Node as the runtime's USER: a cache made by the
+# build image's Node, or by root, would never be used. Exec form: this image has no shell. --dry-run
+# loads the program and the Kubernetes client without a cluster; the YAML it prints goes to the log.
+FROM ${RUNTIME_IMAGE} AS compile-cache
+COPY --from=bundle --chown=65532:65532 /src/dist/ /app/
+USER 65532:65532
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    IMAGES=warm-up=registry.invalid/warm-up:1
+RUN ["/nodejs/bin/node", "/app/main.mjs", "--dry-run"]
 
 FROM ${HELPER_BUILD_IMAGE} AS helper
 RUN apt-get update \
@@ -34,7 +47,13 @@ LABEL org.opencontainers.image.title="kubernetes-image-puller" \
       org.opencontainers.image.version="${VERSION}"
 # Owned by root, group 0, world-readable: any UID the platform picks (OpenShift's arbitrary UID runs in
 # group 0) can read the bundle and run the helper; nothing is writable, so readOnlyRootFilesystem works.
+# dist/main.mjs is the entry; the program and the clients it loads on demand are in chunks/.
 COPY --from=bundle --chown=0:0 --chmod=0444 /src/dist/main.mjs* /app/
+COPY --from=bundle --chown=0:0 --chmod=0444 /src/dist/chunks/ /app/chunks/
+# Read-only like the rest (0555: its directories must stay searchable). Node reads it and, for a UID
+# other than 65532 (OpenShift's arbitrary one) or a node with other CPU features, finds no entry,
+# cannot write one and compiles as it would without a cache: slower, never failing.
+COPY --from=compile-cache --chown=0:0 --chmod=0555 /app/compile-cache/ /app/compile-cache/
 COPY --from=helper --chown=0:0 --chmod=0555 /out/kip-helper /usr/local/bin/kip-helper
 WORKDIR /app
 ENV NODE_ENV=production \

@@ -3,9 +3,11 @@
 # kube-apiserver, controller-manager and scheduler). Builds what is missing, starts the cluster
 # "kip-demo", caches three images, shows the DaemonSet and its pod on each node, and leaves the
 # cluster running for you to explore, with the commands to try the Helm chart on it.
+# `npm run demo -- --real` runs what users install instead: the image on a real node (demo-real.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+if [ "${1:-}" = --real ]; then exec bash e2e/demo-real.sh; fi
 source e2e/cluster/versions.sh
 path_before=$PATH
 source .ci/prepare   # a Node >= 22.19 on PATH and node_modules from package-lock.json, as npm test does
@@ -64,7 +66,8 @@ hour), start a pass now from the CronJob, and read that pass's summary line:
   node e2e/job-pass.ts kip-chart pass-now | tail -1
 On a real cluster the last one is \`kubectl -n kip-chart logs job/pass-now | tail -1\`. kwok runs no
 containers (it marks the Job's pod Completed), so job-pass.ts runs that Job's pass here instead, with
-the Job's environment and its ServiceAccount's token.
+the Job's environment and its ServiceAccount's token. For the real thing, the image built from the
+Dockerfile run by the CronJob on a real node (root, Linux): npm run demo -- --real
 
 Stop and delete the cluster:
   KIP_CLUSTER=$KIP_CLUSTER bash e2e/cluster/stop.sh

@@ -5,8 +5,8 @@
 // real-node.sh, after() stops it and deletes the Node), so the other files keep seeing only kwok
 // nodes. It is also tainted, and the passes here select it and tolerate the taint.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, explain, inCi, isReady, pullerPods, releaseNamespace, runPass, waitFor, type Pod } from './lib/harness.ts';
+import { before, describe, test } from 'node:test';
+import { createTestNamespace, deleteNamespace, explain, inCi, isReady, pullerPods, runPass, waitFor, type Pod } from './lib/harness.ts';
 import { expectPass, helperContainer, holdContainer, passEnv } from './lib/puller.ts';
 import { pullerManifestRequests, pushImage } from './lib/registry.ts';
 import {
@@ -23,7 +23,7 @@ import {
   registryManifest,
   registryRequests,
   startRealNode,
-  stopRealNode,
+  stopRealNodeAfterwards,
 } from './lib/real-node.ts';
 
 type ContainerStatus = {
@@ -60,14 +60,7 @@ before(
   { timeout: 360_000 },
 );
 
-after(
-  async () => {
-    if (unavailable !== undefined) return;
-    for (const ns of namespaces) await releaseNamespace(ns);
-    await stopRealNode();
-  },
-  { timeout: 180_000 },
-);
+stopRealNodeAfterwards(namespaces, unavailable);
 
 /** The pass's variables for a DaemonSet on the real node only, with the helper from the local registry. */
 function realNodeEnv(ns: string, images: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -16,8 +16,13 @@ export interface WarningEvent {
   count: number;
 }
 
-/** Whether a Deployment exists, is being deleted (it has a deletionTimestamp) or is gone. */
-export type DeploymentState = 'exists' | 'being-deleted' | 'absent';
+/** What the take-over needs of a Deployment: which object it is, and how it is going if it is. */
+export interface DeploymentRecord {
+  uid: string;
+  /** It has a deletionTimestamp. */
+  deleting: boolean;
+  finalizers: string[];
+}
 
 export interface Cluster {
   readDaemonSet(name: string): Promise<DaemonSet | undefined>;
@@ -36,8 +41,8 @@ export interface Cluster {
   /** Pods matching the selector, page by page, so memory stays bounded on large clusters. */
   listPods(labelSelector: string): AsyncIterable<Pod[]>;
   readCronJobUid(name: string): Promise<string | undefined>;
-  /** Read only to learn whether the Go puller that left a DaemonSet still runs. */
-  readDeployment(name: string): Promise<DeploymentState>;
+  /** Read only to learn whether the Go puller that left a DaemonSet still runs; undefined when there is none of that name. */
+  readDeployment(name: string): Promise<DeploymentRecord | undefined>;
   /** A Secret's type and data (base64 values, as stored), or undefined when it does not exist. */
   readSecret(name: string): Promise<SecretData | undefined>;
   listWarningEvents(daemonSetUid: string): Promise<WarningEvent[]>;

@@ -2,7 +2,7 @@
 // pass (pass.ts) carries out the decision.
 import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
-import type { DeploymentState } from './cluster.ts';
+import type { DeploymentRecord } from './cluster.ts';
 import { foreignReason } from './ownership.ts';
 import type { RefreshMode } from './config.ts';
 import type { DaemonSet, OwnerReference } from './k8s-types.ts';
@@ -52,7 +52,7 @@ export interface DecisionInput {
   /** The CronJob owner to add when the live object lacks it; undefined when there is none to add. */
   owner: OwnerReference | undefined;
   /** The state of the Deployment that owns a DaemonSet left by the Go puller; read only for such a DaemonSet. */
-  goPullerDeploymentState?: DeploymentState;
+  goPullerDeploymentState?: GoPullerDeploymentState;
 }
 
 /** The selector of the Go puller's DaemonSet (utils/clusterutils.go), legacy "test" label included. */
@@ -64,13 +64,40 @@ function hasExactly(labels: Record<string, string>, expected: Readonly<Record<st
 }
 
 /**
- * The name of the Deployment that owns `live` when `live` is the DaemonSet the Go puller creates:
- * exactly its selector and, among its owners, an apps Deployment. Anything else is undefined.
+ * The Deployment that owns `live` when `live` is the DaemonSet the Go puller creates: exactly its
+ * selector and, among its owners, an apps Deployment. Anything else is undefined.
  */
-export function goPullerDeployment(live: DaemonSet): string | undefined {
+export function goPullerOwner(live: DaemonSet): OwnerReference | undefined {
   const selector = live.spec.selector as DaemonSet['spec']['selector'] & { matchExpressions?: unknown[] };
   if ((selector.matchExpressions ?? []).length > 0 || !hasExactly(selector.matchLabels, GO_PULLER_SELECTOR)) return undefined;
-  return (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'Deployment' && ref.apiVersion.startsWith('apps/'))?.name;
+  return (live.metadata.ownerReferences ?? []).find((ref) => ref.kind === 'Deployment' && ref.apiVersion.startsWith('apps/'));
+}
+
+/** The name of the Deployment that owns the Go puller's DaemonSet `live`; undefined for any other DaemonSet. */
+export function goPullerDeployment(live: DaemonSet): string | undefined {
+  return goPullerOwner(live)?.name;
+}
+
+/**
+ * What the Deployment read under the owner's name says about the Go puller that left its DaemonSet.
+ * - `absent`: no Deployment of that name; the owner is gone.
+ * - `being-deleted`: the owner itself (same UID) is going, and its dependents go with it.
+ * - `orphaning`: the owner is going with `--cascade=orphan` (the "orphan" finalizer), whose whole
+ *   point is to keep the DaemonSet: it is not taken.
+ * - `replaced`: a Deployment of that name that is not the owner (another UID); it says nothing
+ *   about the Go puller that made the DaemonSet.
+ * - `exists`: the owner still runs.
+ */
+export type GoPullerDeploymentState = 'exists' | 'being-deleted' | 'absent' | 'orphaning' | 'replaced';
+
+/** The Kubernetes finalizer of a deletion with propagationPolicy Orphan (metav1.FinalizerOrphanDependents). */
+export const ORPHAN_FINALIZER = 'orphan';
+
+export function goPullerDeploymentState(owner: OwnerReference, found: DeploymentRecord | undefined): GoPullerDeploymentState {
+  if (found === undefined) return 'absent';
+  if (found.uid !== owner.uid) return 'replaced';
+  if (!found.deleting) return 'exists';
+  return found.finalizers.includes(ORPHAN_FINALIZER) ? 'orphaning' : 'being-deleted';
 }
 
 /** A CronJob run starts a little after the previous one did; this much early still counts as due. */
@@ -170,10 +197,23 @@ function decideForeign(input: DecisionInput, live: DaemonSet): Decision {
     return { action: 'take-over', body, uid: live.metadata.uid ?? '', deployment, deploymentState: state };
   }
   const namespace = desired.metadata.namespace ?? '';
+  const origin = `DaemonSet ${name} was created by the Go kubernetes-image-puller`;
+  if (state === 'orphaning') {
+    return {
+      action: 'refuse',
+      reason: `${origin}, whose Deployment ${namespace}/${deployment} is being deleted with --cascade=orphan, which keeps its DaemonSet; it was left untouched. Delete that DaemonSet yourself for this program to create its own.`,
+    };
+  }
+  if (state === 'replaced') {
+    return {
+      action: 'refuse',
+      reason: `${origin} for Deployment ${namespace}/${deployment} with UID ${goPullerOwner(live)?.uid ?? ''}, and the Deployment of that name now is another object; it was left untouched. Once no Deployment ${namespace}/${deployment} is left (or once you delete that DaemonSet), the next pass replaces it.`,
+    };
+  }
   const why = state === 'exists' ? `whose Deployment ${namespace}/${deployment} still runs` : `and whether its Deployment ${namespace}/${deployment} still runs is not known`;
   return {
     action: 'refuse',
-    reason: `DaemonSet ${name} was created by the Go kubernetes-image-puller, ${why}; it was left untouched. Remove the Go puller (uninstall its release, or kubectl -n ${namespace} delete deployment ${deployment}) and the next pass replaces its DaemonSet.`,
+    reason: `${origin}, ${why}; it was left untouched. Remove the Go puller (uninstall its release, or kubectl -n ${namespace} delete deployment ${deployment}) and the next pass replaces its DaemonSet.`,
   };
 }
 

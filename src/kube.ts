@@ -283,9 +283,9 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
     async readDeployment(deploymentName) {
       try {
         const deployment = await call('get', 'deployments.apps', () => apps.readNamespacedDeployment({ name: deploymentName, namespace }, reading));
-        return deployment.metadata?.deletionTimestamp === undefined ? 'exists' : 'being-deleted';
+        return { uid: deployment.metadata?.uid ?? '', deleting: deployment.metadata?.deletionTimestamp !== undefined, finalizers: [...(deployment.metadata?.finalizers ?? [])] };
       } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return 'absent';
+        if (error instanceof ApiError && error.status === 404) return undefined;
         throw error;
       }
     },

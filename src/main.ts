@@ -16,8 +16,9 @@ import { passSummary } from './cli/summary.ts';
 import type { Cluster } from './cluster.ts';
 import type { Logger, RejectedValue } from './pass.ts';
 import { runPass } from './pass.ts';
+import { lookupDeadline } from './pass/registry-hosts.ts';
 import { checkPlanWithServer } from './pass/server-check.ts';
-import { createRegistryClient } from './registry/client.ts';
+import { deferredRegistryClient } from './registry/deferred.ts';
 import { describeReservation, podReservation } from './reservation.ts';
 import { abortableSleep } from './retry.ts';
 
@@ -26,6 +27,11 @@ const VERSION = packageJson.version;
 /** The Kubernetes client takes most of the start-up time; --help, --version and bad config skip it. */
 function loadClientAdapter() {
   return import('./kube.ts');
+}
+
+/** Only a pass that asks a registry loads the registry client (a chunk of its own in the bundle). */
+function loadRegistryClient() {
+  return import('./registry/client.ts');
 }
 
 async function main(): Promise<ExitCode> {
@@ -93,8 +99,12 @@ async function main(): Promise<ExitCode> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const registry = createRegistryClient({ version: VERSION, plainHttpRegistries: config.plainHttpRegistries, signal: interrupt.signal, deadline: () => deadline });
-    const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline }, waitSeconds);
+    // Lookups get their share of the pass and no more: no registry request outlives it.
+    const lookupsUntil = lookupDeadline(started, deadline);
+    const registry = deferredRegistryClient(async () => (await loadRegistryClient()).createRegistryClient({ version: VERSION, plainHttpRegistries: config.plainHttpRegistries, signal: interrupt.signal, deadline: () => lookupsUntil }));
+    // Every pod gets KUBERNETES_SERVICE_HOST, a host does not: a loopback registry is then the pod's, not the node's.
+    const runsInPod = process.env.KUBERNETES_SERVICE_HOST !== undefined;
+    const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline, lookupDeadline: lookupsUntil, runsInPod }, waitSeconds);
     for (const warning of [...(outcome.refresh?.warnings ?? []), ...outcome.warnings]) log.warn(warning);
     logInvalid(log, outcome.rejected);
     const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), registryRequests: registry.requests(), warnings });

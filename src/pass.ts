@@ -16,6 +16,7 @@ import { readOwnDaemonSets } from './pass/own-daemonsets.ts';
 import type { OwnDaemonSets } from './pass/own-daemonsets.ts';
 import { removeDaemonSets } from './pass/remove.ts';
 import { shareCluster } from './pass/shared-cluster.ts';
+import { lookupDeadline, spareHosts } from './pass/registry-hosts.ts';
 import { shareRegistry } from './pass/shared-registry.ts';
 import { createWriteGate } from './pass/write-gate.ts';
 
@@ -37,10 +38,14 @@ function failedBeforeAnyDaemonSet(error: string): PassOutcome {
  *   ROLLOUT_TIMEOUT_SECONDS.
  */
 export async function runPass(deps: PassDependencies, waitSeconds = deps.config.rolloutTimeoutSeconds): Promise<PassOutcome> {
+  const startMs = deps.now().getTime();
+  const deadline = deps.deadline ?? startMs + waitSeconds * 1000;
+  const lookupsUntil = deps.lookupDeadline ?? lookupDeadline(startMs, deadline);
   const shared: PassDependencies = {
     ...deps,
+    deadline,
     cluster: shareCluster(deps.cluster),
-    ...(deps.registry === undefined ? {} : { registry: shareRegistry(deps.registry) }),
+    ...(deps.registry === undefined ? {} : { registry: shareRegistry(spareHosts(deps.registry, { until: lookupsUntil, now: () => deps.now().getTime() })) }),
   };
   const pass = createContext(shared, waitSeconds);
   const plan = planDaemonSets(deps.config);

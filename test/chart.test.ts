@@ -41,6 +41,8 @@ const CONFIG_KEYS = [
   'CACHING_RUN_AS_USER',
   'DAEMONSET_ANNOTATIONS',
   'DAEMONSET_NAME',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
   'IMAGES',
   'IMAGE_PULL_SECRETS',
   'IMAGE_SETS',
@@ -51,6 +53,7 @@ const CONFIG_KEYS = [
   'MAX_UNAVAILABLE',
   'NAMESPACE',
   'NODE_SELECTOR',
+  'NO_PROXY',
   'PLAIN_HTTP_REGISTRIES',
   'PRIORITY_CLASS_NAME',
   'REFRESH_MODE',
@@ -60,6 +63,10 @@ const CONFIG_KEYS = [
 
 function withConfig(configMap: Record<string, unknown>, rest: Record<string, unknown> = {}) {
   return { ...upstreamHelmValues, ...rest, configMap: { ...upstreamHelmValues.configMap, ...configMap } };
+}
+
+function objectsOf(values: unknown): KubeObject[] {
+  return renderChart({ values });
 }
 
 function configData(objects: KubeObject[]): Record<string, string> {
@@ -246,6 +253,23 @@ describe('objects rendered from the upstream README example values', () => {
     assert.equal(at(pod, 'spec.serviceAccountName'), 'k8s-image-puller');
     assert.equal(at(pod, 'spec.securityContext.runAsNonRoot'), true);
   });
+
+  it('run the `helm test` pod on the nodes the pass runs on (job.nodeSelector and job.tolerations, or the upstream top-level ones)', () => {
+    const nodeSelector = { 'kubernetes.io/hostname': 'pass-node' };
+    const tolerations = [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }];
+    for (const values of [{ job: { nodeSelector, tolerations } }, { nodeSelector, tolerations }]) {
+      const rendered = renderChart({ values });
+      const testPod = find(rendered, 'Pod', 'kubernetes-image-puller-test-config');
+      const passPod = at(find(rendered, 'CronJob'), 'spec.jobTemplate.spec.template.spec');
+      for (const field of ['nodeSelector', 'tolerations']) {
+        assert.deepEqual(at(testPod, `spec.${field}`), field === 'nodeSelector' ? nodeSelector : tolerations, `${field} with ${JSON.stringify(values)}`);
+        assert.deepEqual(at(testPod, `spec.${field}`), at(passPod, field));
+      }
+    }
+    const unscheduled = find(renderChart({}), 'Pod', 'kubernetes-image-puller-test-config');
+    assert.equal(at(unscheduled, 'spec.nodeSelector'), undefined);
+    assert.equal(at(unscheduled, 'spec.tolerations'), undefined);
+  });
 });
 
 describe('CronJob schedule', () => {
@@ -359,6 +383,57 @@ describe('pull Secrets for the digest refresh', () => {
     const data = configData(renderChart({ values: withConfig({ refreshMode: 'never', plainHttpRegistries: ['registry.lan:5000', 'mirror.local'] }) }));
     assert.deepEqual([data['REFRESH_MODE'], data['PLAIN_HTTP_REGISTRIES']], ['never', 'registry.lan:5000;mirror.local']);
     assert.deepEqual([configData(renderChart({ values: {} }))['REFRESH_MODE']], ['digest']);
+  });
+});
+
+describe('registry lookups behind a proxy, with a private CA', () => {
+  const CA_DIR = '/etc/kubernetes-image-puller/registry-ca';
+
+  it('puts the proxy in the ConfigMap, empty (no proxy) unless given, and the pass reads it from there', () => {
+    assert.deepEqual([configData(objectsOf({}))['HTTPS_PROXY'], configData(objectsOf({}))['NO_PROXY']], ['', '']);
+    const objects = objectsOf(withConfig({ httpsProxy: 'http://proxy.corp:3128', httpProxy: 'http://proxy.corp:3128', noProxy: '.corp,registry.lan:5000' }));
+    const env = passEnvironment(objects);
+    assert.deepEqual([env['HTTPS_PROXY'], env['HTTP_PROXY'], env['NO_PROXY']], ['http://proxy.corp:3128', 'http://proxy.corp:3128', '.corp,registry.lan:5000']);
+  });
+
+  const mounted: Array<{ registryCA: Record<string, string>; volume: Record<string, unknown> }> = [
+    { registryCA: { configMap: 'corp-ca' }, volume: { name: 'registry-ca', configMap: { name: 'corp-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } } },
+    { registryCA: { configMap: 'trusted-ca', key: 'ca-bundle.crt' }, volume: { name: 'registry-ca', configMap: { name: 'trusted-ca', items: [{ key: 'ca-bundle.crt', path: 'ca.crt' }] } } },
+    { registryCA: { secret: 'corp-ca', key: 'bundle.pem' }, volume: { name: 'registry-ca', secret: { secretName: 'corp-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] } } },
+  ];
+  for (const { registryCA, volume } of mounted) {
+    it(`registryCA ${JSON.stringify(registryCA)}: mounted read-only and named by NODE_EXTRA_CA_CERTS, in the CronJob and the first-pass Job`, () => {
+      const objects = objectsOf({ registryCA });
+      for (const pod of [cronJobPodSpec(find(objects, 'CronJob')), at(find(objects, 'Job', 'kubernetes-image-puller-first-pass-1'), 'spec.template.spec') as ReturnType<typeof cronJobPodSpec>]) {
+        assert.deepEqual((pod as unknown as { volumes: unknown }).volumes, [volume]);
+        const container = pod.containers[0]! as typeof pod.containers[0] & { volumeMounts?: unknown };
+        assert.deepEqual(container.volumeMounts, [{ name: 'registry-ca', mountPath: CA_DIR, readOnly: true }]);
+        assert.deepEqual(container.env?.find((variable) => variable.name === 'NODE_EXTRA_CA_CERTS'), { name: 'NODE_EXTRA_CA_CERTS', value: `${CA_DIR}/ca.crt` });
+      }
+    });
+  }
+
+  it('the README\'s example gives the pass its proxy and mounts its CA bundle', () => {
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const example = /## Registries behind a proxy[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example !== undefined, 'a yaml example under "## Registries behind a proxy"');
+    const values = load(example) as { configMap: Record<string, unknown>; registryCA: Record<string, string> };
+    const objects = objectsOf(withConfig(values.configMap, { registryCA: values.registryCA }));
+    const env = passEnvironment(objects);
+    assert.deepEqual([env['HTTPS_PROXY'], env['NO_PROXY'], env['NODE_EXTRA_CA_CERTS']], ['http://proxy.corp:3128', '.corp,registry.lan:5000', `${CA_DIR}/ca.crt`]);
+    assert.deepEqual((cronJobPodSpec(find(objects, 'CronJob')) as unknown as { volumes: unknown }).volumes, [mounted[0]?.volume]);
+  });
+
+  it('without registryCA, the pod has no volume and no NODE_EXTRA_CA_CERTS', () => {
+    const pod = cronJobPodSpec(find(objectsOf({}), 'CronJob'));
+    assert.equal((pod as unknown as { volumes?: unknown }).volumes, undefined);
+    assert.equal(pod.containers[0]!.env?.some((variable) => variable.name === 'NODE_EXTRA_CA_CERTS'), false);
+  });
+
+  it('refuses a ConfigMap and a Secret at once, naming both values', () => {
+    const res = helmTemplate({ values: { registryCA: { configMap: 'a', secret: 'b' } } });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /registryCA: name a ConfigMap \(registryCA\.configMap\) or a Secret \(registryCA\.secret\), not both/);
   });
 });
 
@@ -577,6 +652,9 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     { values: { ...upstreamChartValues, deploymentName: 'Che_Puller' }, names: /deploymentName/ },
     { values: { ...upstreamChartValues, tolerations: { key: 'a' } }, names: /tolerations/ },
     { values: { ...upstreamChartValues, priorityClassName: { name: 'x' } }, names: /priorityClassName/ },
+    { values: { registryCA: { configmap: 'corp-ca' } }, names: /configmap/ },
+    { values: { registryCA: { configMap: 'corp-ca', key: '' } }, names: /key/ },
+    { values: withConfig({ httpsProxy: ['http://proxy:3128'] }), names: /httpsProxy/ },
   ];
   for (const c of cases) {
     it(`${String(c.names)} in ${JSON.stringify(c.values).slice(0, 100)}`, () => {

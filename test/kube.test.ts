@@ -69,16 +69,16 @@ describe('kube adapter', () => {
     assert.deepEqual(server.requests.map((request) => request.path), [DAEMONSET_PATH, '/apis/batch/v1/namespaces/cache/cronjobs/puller']);
   });
 
-  it('reads whether a Deployment exists, is being deleted or is absent', async () => {
+  it('reads a Deployment\'s UID, whether it is being deleted and its finalizers, or that it is absent', async () => {
     const path = '/apis/apps/v1/namespaces/cache/deployments/';
-    const deployment = (name: string, deletionTimestamp?: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'cache', uid: `uid-${name}`, ...(deletionTimestamp ? { deletionTimestamp } : {}) }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } } });
+    const deployment = (name: string, deletionTimestamp?: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'cache', uid: `uid-${name}`, ...(deletionTimestamp ? { deletionTimestamp, finalizers: ['orphan'] } : {}) }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } } });
     server.routes = [
       (request) => (request.path === `${path}running` ? { status: 200, body: deployment('running') } : undefined),
       (request) => (request.path === `${path}going` ? { status: 200, body: deployment('going', '2026-11-24T12:00:00Z') } : undefined),
     ];
-    assert.equal(await cluster.readDeployment('running'), 'exists');
-    assert.equal(await cluster.readDeployment('going'), 'being-deleted');
-    assert.equal(await cluster.readDeployment('gone'), 'absent');
+    assert.deepEqual(await cluster.readDeployment('running'), { uid: 'uid-running', deleting: false, finalizers: [] });
+    assert.deepEqual(await cluster.readDeployment('going'), { uid: 'uid-going', deleting: true, finalizers: ['orphan'] });
+    assert.equal(await cluster.readDeployment('gone'), undefined);
     assert.deepEqual(server.requests.map((request) => `${request.method} ${request.path}`), [`GET ${path}running`, `GET ${path}going`, `GET ${path}gone`]);
     server.routes = [() => status(403, 'Forbidden', 'deployments.apps "x" is forbidden')];
     const error = await rejection(cluster.readDeployment('x'));

@@ -37,7 +37,7 @@ describe('the bundle on an old Node', () => {
     const version = existsSync(OLD_NODE) ? spawnSync(OLD_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
     if (nodeTooOld(version) === undefined) return t.skip(`needs an older Node at ${OLD_NODE}; found ${version || 'none'}`);
     const bundle = join(dir, 'main.mjs');
-    const built = spawnSync(process.execPath, [BUNDLER, bundle], { encoding: 'utf8', timeout: 60_000 });
+    const built = spawnSync(process.execPath, [BUNDLER, dir], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(built.status, 0, built.stderr);
     const result = spawnSync(OLD_NODE, [bundle], {
       env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', KUBECONFIG: '/nonexistent/kubeconfig', IMAGES: 'a=quay.io/x/y:1' },

@@ -276,6 +276,27 @@ describe('every parameter of the upstream templates is accepted by oc process -p
   });
 });
 
+describe('registry lookups behind a proxy, with a private CA, through the templates', () => {
+  const cronJobOf = (params: Record<string, string> = {}) => cronJobPodSpec(find(processTemplate(loadTemplate(join(openshiftDir, 'app.yaml')), params), 'CronJob'));
+
+  it('HTTPS_PROXY, HTTP_PROXY and NO_PROXY reach the ConfigMap, empty (no proxy) by default', () => {
+    const data = (params: Record<string, string>) => find(processTemplate(loadTemplate(join(openshiftDir, 'configmap.yaml')), params), 'ConfigMap')['data'] as Record<string, string>;
+    assert.deepEqual([data({})['HTTPS_PROXY'], data({})['HTTP_PROXY'], data({})['NO_PROXY']], ['', '', '']);
+    const given = data({ HTTPS_PROXY: 'http://proxy.corp:3128', HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY: '.corp' });
+    assert.deepEqual([given['HTTPS_PROXY'], given['HTTP_PROXY'], given['NO_PROXY']], ['http://proxy.corp:3128', 'http://proxy.corp:3128', '.corp']);
+  });
+
+  it('the pass trusts the bundle REGISTRY_CA_CONFIGMAP holds, mounted read-only; the ConfigMap is optional', () => {
+    const defaults = cronJobOf() as ReturnType<typeof cronJobOf> & { volumes?: unknown };
+    assert.deepEqual(defaults.volumes, [{ name: 'registry-ca', configMap: { name: 'kubernetes-image-puller-registry-ca', optional: true, items: [{ key: 'ca-bundle.crt', path: 'ca.crt' }] } }]);
+    const container = defaults.containers[0]! as typeof defaults.containers[0] & { volumeMounts?: unknown };
+    assert.deepEqual(container.volumeMounts, [{ name: 'registry-ca', mountPath: '/etc/kubernetes-image-puller/registry-ca', readOnly: true }]);
+    assert.deepEqual(container.env?.find((variable) => variable.name === 'NODE_EXTRA_CA_CERTS'), { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/kubernetes-image-puller/registry-ca/ca.crt' });
+    const own = cronJobOf({ REGISTRY_CA_CONFIGMAP: 'corp-ca', REGISTRY_CA_KEY: 'ca.pem' }) as ReturnType<typeof cronJobOf> & { volumes?: unknown };
+    assert.deepEqual(own.volumes, [{ name: 'registry-ca', configMap: { name: 'corp-ca', optional: true, items: [{ key: 'ca.pem', path: 'ca.crt' }] } }]);
+  });
+});
+
 describe('image sets through the template', () => {
   it('IMAGES may be emptied when IMAGE_SETS gives the images, and the pass plans one DaemonSet per set', () => {
     const sets = JSON.stringify([{ name: 'gpu', images: 'cuda=nvcr.io/nvidia/cuda:12', nodeSelector: { pool: 'gpu' } }]);
@@ -327,6 +348,11 @@ describe('templates processed with the upstream example parameters match the cha
     assert.equal(loadConfig(tEnv).scheduledIntervalHours, loadConfig(cEnv).scheduledIntervalHours);
     delete tEnv['SCHEDULED_INTERVAL_HOURS'];
     delete cEnv['SCHEDULED_INTERVAL_HOURS'];
+    // The template always names its optional CA bundle (a template cannot leave the volume out); the
+    // chart only when registryCA is given. Without the ConfigMap both trust the public CAs alone.
+    assert.equal(tEnv['NODE_EXTRA_CA_CERTS'], '/etc/kubernetes-image-puller/registry-ca/ca.crt');
+    assert.equal(cEnv['NODE_EXTRA_CA_CERTS'], undefined);
+    delete tEnv['NODE_EXTRA_CA_CERTS'];
     assert.deepEqual(tEnv, cEnv);
     assert.equal(tEnv['KIP_IMAGE'], 'quay.io/eclipse/kubernetes-image-puller:latest');
     assert.equal(tPod.serviceAccountName, cPod.serviceAccountName);

@@ -213,7 +213,7 @@ describe('runPass Events: what each write says on the DaemonSet', () => {
     for (const [state, why] of [['absent', 'is gone'], ['being-deleted', 'is being deleted']] as const) {
       const cluster = new MemoryCluster();
       cluster.daemonSet = goPullerDaemonSet();
-      cluster.deployments.set('kubernetes-image-puller', state);
+      if (state !== 'absent') cluster.deployments.set('kubernetes-image-puller', state);
       await pass(cluster);
       assert.deepEqual(cluster.eventMessages, [`TookOver: replaced the DaemonSet left by the Go kubernetes-image-puller, whose Deployment kubernetes-image-puller ${why}`]);
     }
@@ -641,7 +641,7 @@ describe('runPass refreshing by digest', () => {
     const before = cluster.requests().total;
     const quiet = await pass(cluster, { ...digestMode, CACHING_INTERVAL_HOURS: '1' }, undefined, registry);
     assert.deepEqual([quiet.action, cluster.requests().total - before], ['unchanged', 1]);
-    assert.deepEqual(registry.asked, [['nginx:1', 'redis:7'], ['nginx:1', 'redis:7']], 'tag images only, once per pass');
+    assert.deepEqual(registry.asked.flat(), ['nginx:1', 'redis:7', 'nginx:1', 'redis:7'], 'tag images only, once per pass');
     assert.deepEqual(cluster.writes, ['create', 'event']);
   });
 
@@ -731,8 +731,9 @@ describe('runPass refreshing by digest', () => {
   });
 
   it('keeps the lowest remaining budget per registry, and counts its tag images', async () => {
+    const remaining: Record<string, number> = { 'nginx:1': 50, 'redis:7': 49, 'quay.io/x/y:1': 48 };
     const registry: RegistryClient = {
-      resolve: (images) => Promise.resolve(images.map((image, index) => ({ image, digest: digestOf(String(index)), rateLimit: { limit: 100, remaining: 50 - index, windowSeconds: 21600 } }))),
+      resolve: (images) => Promise.resolve(images.map((image) => ({ image, digest: digestOf('1'), rateLimit: { limit: 100, remaining: remaining[image] ?? 0, windowSeconds: 21600 } }))),
       requests: () => ({ total: 3, byHost: {} }),
     };
     const outcome = await pass(new MemoryCluster(), { REFRESH_MODE: 'digest', IMAGES: 'a=nginx:1;b=redis:7;c=quay.io/x/y:1' }, undefined, registry);

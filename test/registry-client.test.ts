@@ -1,12 +1,18 @@
 // The registry client over a real socket, against a loopback registry: what it asks (HEAD, Accept,
 // User-Agent, tokens), how it authenticates, and how each failure becomes an image's problem.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createRegistryClient } from '../src/registry/client.ts';
 import type { CredentialsFor, RegistryClientOptions } from '../src/registry/client.ts';
 import type { RegistryCredential } from '../src/registry/credentials.ts';
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, RegistryServer, manifestOf } from './support/registry-server.ts';
+import type { RegistryRequest, Reply, Route } from './support/registry-server.ts';
+import { ProxyServer } from './support/proxy-server.ts';
+import { TEST_TLS, testNetwork } from './support/test-network.ts';
 
 const amd64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:1' }, layers: [] });
 const arm64 = manifestOf(OCI_MANIFEST, { config: { digest: 'sha256:2' }, layers: [] });
@@ -80,6 +86,38 @@ describe('registry client', () => {
       const [lookup] = await client().resolve([`${host}/app:v1`]);
       assert.equal(lookup?.digest, `sha256:${createHash('sha256').update(index.body).digest('hex')}`);
       assert.deepEqual(server.requests.map((request) => request.method), ['HEAD', 'GET']);
+    });
+
+    it('takes only a sha256 or sha512 Docker-Content-Digest, and computes the digest of the manifest instead of any other', async () => {
+      server.put('app', 'v1', index);
+      const sha512 = `sha512:${'ab'.repeat(64)}`;
+      const cases: [string, string][] = [
+        [`sha256:${'a'.repeat(15_000)}`, index.digest],
+        [`sha256:${'A'.repeat(64)}`, index.digest],
+        ['md5:0123456789abcdef0123456789abcdef', index.digest],
+        [sha512, sha512],
+      ];
+      for (const [header, expected] of cases) {
+        server.requests.length = 0;
+        server.manifestHeaders = { 'docker-content-digest': header };
+        server.head = 'no-digest-header';
+        const [lookup] = await client().resolve([`${host}/app:v1`]);
+        assert.equal(lookup?.digest, expected, header.slice(0, 80));
+      }
+    });
+
+    it('takes no digest from an answer that is not a manifest, such as a proxy\'s login page, and says what came back', async () => {
+      let nonce = 0;
+      server.routes = [(request) => {
+        nonce += 1;
+        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: request.method === 'HEAD' ? undefined : `<html><form action="/sso"><input name="nonce" value="${String(nonce)}"></form></html>` };
+      }];
+      const registry = client();
+      const lookups = [...await registry.resolve([`${host}/app:v1`]), ...await registry.resolve([`${host}/app:v1`])];
+      for (const lookup of lookups) {
+        assert.equal(lookup.digest, undefined);
+        assert.deepEqual(lookup.problem, { reason: 'error', message: `registry ${host} answered the manifest of app:v1 with text/html (70 bytes), not a manifest, and no digest: a proxy or login page may stand in front of it, so no digest was taken` });
+      }
     });
 
     it('asks once for images that name the same manifest, and answers each in order', async () => {
@@ -300,6 +338,12 @@ describe('registry client', () => {
       assert.ok(Date.now() - started < 2000);
     });
 
+    it('takes a deadline that falls between two milliseconds (a share of the pass) as it comes', async () => {
+      server.put('app', 'v1', single);
+      const [lookup] = await client({ deadline: () => Date.now() + 6666.6667 }).resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup, { image: `${host}/app:v1`, digest: single.digest });
+    });
+
     it('sends nothing once the deadline has passed', async () => {
       const [lookup] = await client({ deadline: () => Date.now() - 1 }).resolve([`${host}/app:v1`]);
       assert.deepEqual(lookup?.problem, { reason: 'timeout', message: `${host} was not asked for the manifest of app:v1: the pass's deadline came first` });
@@ -334,6 +378,236 @@ describe('registry client', () => {
       assert.equal(server.tokenRequests().length, 6);
       assert.equal(server.maxInFlight, 2);
     });
+  });
+});
+
+describe('registry client following redirects', () => {
+  const tls = new RegistryServer({ tls: TEST_TLS });
+  const plain = new RegistryServer();
+  const network = testNetwork();
+  let registry = '';
+  let other = '';
+  const client = (options: Partial<RegistryClientOptions> = {}) => createRegistryClient({ version: '1', dispatcher: network.dispatcher, ...options });
+  const to = (host: string) => (request: RegistryRequest) => request.headers.host === host;
+
+  before(async () => {
+    await tls.start();
+    await plain.start();
+    registry = `registry.test:${String(tls.port)}`;
+    other = `other.test:${String(tls.port)}`;
+  });
+  after(async () => {
+    await tls.stop();
+    await plain.stop();
+    await network.close();
+  });
+  beforeEach(() => {
+    tls.reset();
+    plain.reset();
+    network.refused.length = 0;
+  });
+
+  it('follows a redirect within the registry\'s origin with the credentials, and counts each hop', async () => {
+    tls.auth = { kind: 'basic', users: { robot: 'right' } };
+    tls.put('app', 'v2', single);
+    tls.routes = [(request) => (request.path === '/v2/app/manifests/v1' ? { status: 307, headers: { location: '/v2/app/manifests/v2' } } : undefined)];
+    const registryClient = client();
+    const [lookup] = await registryClient.resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(tls.requests.map((request) => `${request.path} ${String(request.headers.authorization)}`), [
+      '/v2/app/manifests/v1 undefined', '/v2/app/manifests/v2 undefined', `/v2/app/manifests/v1 ${basic('right')}`, `/v2/app/manifests/v2 ${basic('right')}`,
+    ]);
+    assert.deepEqual(registryClient.requests(), { total: 4, byHost: { [registry]: { HEAD: 4 } } });
+  });
+
+  it('takes the digest from another HTTPS origin the registry sends it to, and sends no credentials there', async () => {
+    tls.put('app', 'v1', index);
+    tls.routes = [(request): Reply | undefined => {
+      if (request.headers.host !== registry) return undefined;
+      if (request.headers.authorization !== basic('right')) return { status: 401, headers: { 'www-authenticate': 'Basic realm="test"' } };
+      return { status: 307, headers: { location: `https://${other}/v2/app/manifests/v1` } };
+    }];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, index.digest);
+    assert.deepEqual(tls.requests.filter(to(other)).map((request) => request.headers.authorization), [undefined]);
+  });
+
+  it('answers no challenge from another origin: the pull secret\'s password goes only to the registry', async () => {
+    tls.auth = { kind: 'bearer', users: { robot: 'right' } };
+    tls.put('app', 'v1', single);
+    tls.routes = [(request): Reply | undefined => {
+      if (request.headers.host === registry) return { status: 307, headers: { location: `https://${other}/v2/app/manifests/v1` } };
+      if (request.path !== '/token') return { status: 401, headers: { 'www-authenticate': `Bearer realm="https://${other}/token",service="evil"` } };
+      return undefined;
+    }];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.deepEqual(lookup?.problem, {
+      reason: 'unauthorized',
+      message: `registry ${registry} sent the request for app:v1 on to https://${other}, which refused it (HTTP 401); credentials go only to the registry itself, so none were sent there`,
+    });
+    assert.deepEqual(tls.requests.filter((request) => request.headers.authorization !== undefined), []);
+    assert.deepEqual(tls.tokenRequests(), []);
+  });
+
+  it('sends the password to the token service the registry names, not to another origin that service redirects to', async () => {
+    const auth = `auth.test:${String(tls.port)}`;
+    tls.auth = { kind: 'bearer', users: { robot: 'right' }, publicRepositories: ['app'], realm: `https://${auth}/token` };
+    tls.put('app', 'v1', single);
+    tls.routes = [(request) => (request.headers.host === auth ? { status: 307, headers: { location: `https://${other}/token?${request.query.toString()}` } } : undefined)];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(tls.tokenRequests().map((request) => [request.headers.host, request.headers.authorization]), [[auth, basic('right')], [other, undefined]]);
+  });
+
+  it('does not follow an HTTPS registry to plain HTTP, where anybody on the path could answer', async () => {
+    plain.put('app', 'v1', single);
+    const downgrade = `other.test:${String(plain.port)}`;
+    tls.routes = [() => ({ status: 307, headers: { location: `http://${downgrade}/v2/app/manifests/v1` } })];
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.deepEqual(lookup?.problem, {
+      reason: 'error',
+      message: `${registry} redirected the manifest of app:v1 (HTTP 307), but http://${downgrade} is plain HTTP, which only loopback registries and PLAIN_HTTP_REGISTRIES are asked over; the redirect was not followed`,
+    });
+    assert.equal(plain.requests.length, 0);
+  });
+
+  it('sends the credentials to a registry whose name is not written as URL writes its origin', async () => {
+    plain.auth = { kind: 'basic', users: { robot: 'right' } };
+    plain.put('private', 'v1', single);
+    const [lookup] = await client({ plainHttpRegistries: ['registry.test'] }).resolve([`Registry.TEST:${String(plain.port)}/private:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+  });
+
+  it('ends a redirect loop after 10 redirects, and counts every hop', async () => {
+    plain.routes = [(request) => ({ status: 307, headers: { location: request.path } })];
+    const registryClient = client();
+    const [lookup] = await registryClient.resolve([`${plain.host}/app:v1`]);
+    assert.deepEqual(lookup?.problem, { reason: 'error', message: `registry ${plain.host} redirected the manifest of app:v1 more than 10 times (the last to http://${plain.host}); the redirects were not followed further` });
+    assert.deepEqual(registryClient.requests(), { total: 11, byHost: { [plain.host]: { HEAD: 11 } } });
+  });
+
+  it('does not ask a plain-HTTP token service on another origin, even anonymously: its token could be anyone\'s', async () => {
+    const auth = `auth.test:${String(plain.port)}`;
+    tls.auth = { kind: 'bearer', users: {}, publicRepositories: ['app'], realm: `http://${auth}/token` };
+    tls.put('app', 'v1', single);
+    const [lookup] = await client().resolve([`${registry}/app:v1`], offering(credential('robot', 'right')));
+    assert.deepEqual(lookup?.problem, {
+      reason: 'error',
+      message: `registry ${registry} named its token service at http://${auth}/token: plain HTTP on another origin, which anybody on the path could answer; it was not asked (list ${auth} in PLAIN_HTTP_REGISTRIES to trust it)`,
+    });
+    assert.deepEqual(plain.requests, []);
+  });
+
+  it('asks a plain-HTTP token service on another origin anonymously when PLAIN_HTTP_REGISTRIES lists it', async () => {
+    const auth = `auth.test:${String(plain.port)}`;
+    const lan = `registry.test:${String(plain.port)}`;
+    plain.auth = { kind: 'bearer', users: { robot: 'right' }, publicRepositories: ['app'], realm: `http://${auth}/token` };
+    plain.put('app', 'v1', single);
+    const [lookup] = await client({ plainHttpRegistries: ['registry.test', 'auth.test'] }).resolve([`${lan}/app:v1`], offering(credential('robot', 'right')));
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(plain.tokenRequests().map((request) => [request.headers.host, request.headers.authorization]), [[auth, undefined]]);
+  });
+
+  it('does not ask a token service on a loopback address for a registry elsewhere', async () => {
+    const lan = `registry.test:${String(plain.port)}`;
+    plain.auth = { kind: 'bearer', users: {}, publicRepositories: ['app'], realm: `http://localhost:${String(plain.port)}/token` };
+    plain.put('app', 'v1', single);
+    const [lookup] = await client({ plainHttpRegistries: ['registry.test'] }).resolve([`${lan}/app:v1`]);
+    assert.deepEqual(lookup?.problem, {
+      reason: 'error',
+      message: `registry ${lan} named its token service at http://localhost:${String(plain.port)}/token, but http://localhost:${String(plain.port)} is a loopback address, and only a registry on such an address may send the pass there; it was not asked`,
+    });
+    assert.deepEqual(plain.tokenRequests(), []);
+  });
+
+  it('does not follow a redirect to the cloud metadata address, nor a token service there', async () => {
+    const lan = `registry.test:${String(plain.port)}`;
+    const metadata = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
+    const routes: Route[] = [
+      () => ({ status: 302, headers: { location: metadata } }),
+      () => ({ status: 401, headers: { 'www-authenticate': `Bearer realm="${metadata}"` } }),
+    ];
+    for (const route of routes) {
+      plain.routes = [route];
+      const [lookup] = await client({ plainHttpRegistries: ['registry.test'] }).resolve([`${lan}/app:v1`]);
+      assert.equal(lookup?.problem?.reason, 'error');
+      assert.match(lookup?.problem?.message ?? '', /http:\/\/169\.254\.169\.254 is a cloud metadata address, and only a registry on such an address may send the pass there/);
+    }
+    assert.deepEqual(network.refused, []);
+  });
+});
+
+describe('registry client behind a proxy', () => {
+  const proxy = new ProxyServer();
+  const plain = new RegistryServer();
+  const tls = new RegistryServer({ tls: TEST_TLS });
+  const saved = { ...process.env };
+  const proxyVariables = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
+
+  /** The client as main.ts makes it, no dispatcher given, with these variables set while it works. */
+  async function resolveWith(variables: Record<string, string>, image: string) {
+    for (const name of proxyVariables) Reflect.deleteProperty(process.env, name);
+    Object.assign(process.env, variables);
+    try {
+      return (await createRegistryClient({ version: '1' }).resolve([image]))[0];
+    } finally {
+      for (const name of proxyVariables) Reflect.deleteProperty(process.env, name);
+      Object.assign(process.env, Object.fromEntries(proxyVariables.filter((name) => saved[name] !== undefined).map((name) => [name, saved[name]])));
+    }
+  }
+
+  /**
+   * A lookup in a pass of its own: NODE_EXTRA_CA_CERTS is read when Node starts, so the CA is
+   * given to a child process, as the chart gives it to the pass's container.
+   */
+  async function resolveInChild(env: Record<string, string>, image: string): Promise<{ digest?: string; problem?: { message: string } }> {
+    const client = fileURLToPath(new URL('../src/registry/client.ts', import.meta.url));
+    const script = `const { createRegistryClient } = await import(${JSON.stringify(client)}); const [lookup] = await createRegistryClient({ version: '1' }).resolve([${JSON.stringify(image)}]); console.log(JSON.stringify(lookup));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', ...env } });
+    return JSON.parse(stdout) as { digest?: string; problem?: { message: string } };
+  }
+
+  before(async () => {
+    await proxy.start();
+    await plain.start();
+    await tls.start();
+    plain.put('app', 'v1', single);
+    tls.put('app', 'v1', index);
+  });
+  after(async () => {
+    await proxy.stop();
+    await plain.stop();
+    await tls.stop();
+  });
+  beforeEach(() => {
+    proxy.asked.length = 0;
+  });
+
+  it('asks a plain-HTTP registry through HTTP_PROXY', async () => {
+    const lookup = await resolveWith({ HTTP_PROXY: proxy.url }, `${plain.host}/app:v1`);
+    assert.equal(lookup?.digest, single.digest);
+    assert.deepEqual(proxy.asked, [`HEAD http://${plain.host}/v2/app/manifests/v1`]);
+  });
+
+  it('asks the hosts NO_PROXY names directly', async () => {
+    for (const noProxy of ['127.0.0.1', `localhost,127.0.0.1:${String(plain.port)}`, '*']) {
+      const lookup = await resolveWith({ HTTP_PROXY: proxy.url, NO_PROXY: noProxy }, `${plain.host}/app:v1`);
+      assert.equal(lookup?.digest, single.digest);
+    }
+    assert.deepEqual(proxy.asked, []);
+  });
+
+  it('asks an HTTPS registry through HTTPS_PROXY, trusting the private CA NODE_EXTRA_CA_CERTS names', async () => {
+    const image = `registry.test:${String(tls.port)}/app:v1`;
+    const ca = fileURLToPath(new URL('./support/tls/ca.pem', import.meta.url));
+    const lookup = await resolveInChild({ HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca }, image);
+    assert.equal(lookup.digest, index.digest);
+    assert.deepEqual(proxy.asked, [`CONNECT registry.test:${String(tls.port)}`]);
+  });
+
+  it('says the certificate was not accepted when no CA bundle trusts it', async () => {
+    const lookup = await resolveInChild({ HTTPS_PROXY: proxy.url }, `registry.test:${String(tls.port)}/app:v1`);
+    assert.match(lookup.problem?.message ?? '', new RegExp(`^the TLS certificate of registry\\.test:${String(tls.port)} was not accepted \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE`));
   });
 });
 

@@ -1,7 +1,9 @@
-// Where a registry's API is (plain HTTP or HTTPS) and which token services may see credentials.
+// Where a registry's API is (plain HTTP or HTTPS), which token services may see credentials, and
+// where a registry may send the pass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLoopback, mayReceiveCredentials, registryOrigin, usesPlainHttp } from '../src/registry/endpoint.ts';
+import { internalAddress, internalTargetRefusal, isLoopback, mayReceiveCredentials, redirectRefusal, registryOrigin, usesPlainHttp } from '../src/registry/endpoint.ts';
+import type { InternalAddress } from '../src/registry/endpoint.ts';
 
 describe('isLoopback', () => {
   const cases: [string, boolean][] = [
@@ -72,4 +74,75 @@ describe('mayReceiveCredentials', () => {
     ['http://auth.example.com/token', 'http://registry.lan', false],
   ];
   for (const [realm, origin, expected] of cases) it(`${expected ? 'sends' : 'withholds'} credentials to ${realm} for ${origin}`, () => assert.equal(mayReceiveCredentials(new URL(realm), origin), expected));
+});
+
+describe('internalAddress', () => {
+  const cases: [string, InternalAddress | undefined][] = [
+    ['http://localhost:5000', 'loopback'],
+    ['http://LOCALHOST./', 'loopback'],
+    ['http://registry.localhost', 'loopback'],
+    ['http://127.0.0.1', 'loopback'],
+    ['http://127.8.9.10', 'loopback'],
+    ['http://2130706433', 'loopback'],
+    ['http://0x7f.1', 'loopback'],
+    ['http://0.0.0.0', 'loopback'],
+    ['http://[::1]', 'loopback'],
+    ['http://[::]', 'loopback'],
+    ['http://[::ffff:127.0.0.1]', 'loopback'],
+    ['http://169.254.169.254/latest/meta-data/', 'cloud metadata'],
+    ['http://[::ffff:169.254.169.254]', 'cloud metadata'],
+    ['http://169.254.170.2', 'cloud metadata'],
+    ['http://100.100.100.200', 'cloud metadata'],
+    ['http://[fd00:ec2::254]', 'cloud metadata'],
+    ['http://metadata.google.internal', 'cloud metadata'],
+    ['http://metadata', 'cloud metadata'],
+    ['http://169.254.1.1', 'link-local'],
+    ['http://[fe80::1]', 'link-local'],
+    ['http://[febf::1]', 'link-local'],
+    ['http://10.0.0.1', undefined],
+    ['http://192.168.1.10', undefined],
+    ['http://100.100.100.201', undefined],
+    ['http://[fec0::1]', undefined],
+    ['https://auth.docker.io', undefined],
+    ['https://localhost.example.com', undefined],
+    ['https://metadata.example.com', undefined],
+  ];
+  for (const [url, expected] of cases) it(`takes ${url} for ${expected ?? 'no internal address'}`, () => assert.equal(internalAddress(new URL(url).hostname), expected));
+});
+
+describe('internalTargetRefusal', () => {
+  const cases: [string, string, boolean][] = [
+    ['http://localhost:5001/token', 'quay.io', false],
+    ['http://127.0.0.1:5001/token', 'registry.lan:5000', false],
+    ['http://169.254.169.254/latest/meta-data/', 'quay.io', false],
+    ['http://169.254.169.254/latest/meta-data/', '127.0.0.1:5000', false],
+    ['http://169.254.169.254/latest/meta-data/', '169.254.10.10:5000', false],
+    ['http://localhost:5001/token', '127.0.0.1:5000', true],
+    ['http://[::1]:5001/token', 'localhost:5000', true],
+    ['http://169.254.10.11/token', '169.254.10.10:5000', true],
+    ['https://auth.docker.io/token', 'registry-1.docker.io', true],
+    ['http://10.0.0.5/token', 'registry.lan', true],
+  ];
+  for (const [target, registry, allowed] of cases) {
+    it(`${allowed ? 'lets' : 'does not let'} ${registry} send the pass to ${target}`, () => assert.equal(internalTargetRefusal(new URL(target), registry) === undefined, allowed));
+  }
+
+  it('says what the address is and who may use it', () => {
+    assert.equal(internalTargetRefusal(new URL('http://169.254.169.254/latest/'), 'quay.io'), 'http://169.254.169.254 is a cloud metadata address, and only a registry on such an address may send the pass there');
+  });
+});
+
+describe('redirectRefusal', () => {
+  const cases: [string, string, string[], string | undefined][] = [
+    ['https://quay.io/v2/a/manifests/1', 'quay.io', [], undefined],
+    ['https://cdn.example.com/blob', 'quay.io', [], undefined],
+    ['http://quay.io/v2/a/manifests/1', 'quay.io', [], 'http://quay.io is plain HTTP, which only loopback registries and PLAIN_HTTP_REGISTRIES are asked over'],
+    ['http://mirror.lan/v2/a/manifests/1', 'quay.io', ['mirror.lan'], undefined],
+    ['http://127.0.0.1:5001/v2/a/manifests/1', '127.0.0.1:5000', [], undefined],
+    ['http://169.254.169.254/latest/', 'registry.lan', ['registry.lan'], 'http://169.254.169.254 is a cloud metadata address, and only a registry on such an address may send the pass there'],
+    ['file:///etc/passwd', 'quay.io', [], 'file: is neither HTTP nor HTTPS'],
+  ];
+  for (const [target, registry, plain, expected] of cases) {
+    it(`${expected === undefined ? 'follows' : 'does not follow'} ${registry} to ${target}`, () => assert.equal(redirectRefusal(new URL(target), registry, plain), expected));
+  }
 });

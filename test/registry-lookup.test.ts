@@ -1,7 +1,7 @@
-// Rate-limit headers as Docker Hub sends them.
+// Rate-limit headers as Docker Hub sends them, and which digests a registry may name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRateLimit } from '../src/registry/lookup.ts';
+import { isDigest, parseRateLimit } from '../src/registry/lookup.ts';
 import type { RateLimit } from '../src/registry/lookup.ts';
 
 describe('parseRateLimit', () => {
@@ -16,4 +16,19 @@ describe('parseRateLimit', () => {
     ['no headers', {}, undefined],
   ];
   for (const [what, headers, expected] of cases) it(`reads ${what}`, () => assert.deepEqual(parseRateLimit(new Headers(headers)), expected));
+});
+
+describe('isDigest', () => {
+  const cases: [string, string, boolean][] = [
+    ['sha256 in lower-case hex', `sha256:${'0a'.repeat(32)}`, true],
+    ['sha512 in lower-case hex', `sha512:${'0a'.repeat(64)}`, true],
+    ['capitals', `sha256:${'0A'.repeat(32)}`, false],
+    ['a sha256 too short', `sha256:${'0'.repeat(63)}`, false],
+    ['a sha256 of 15,000 characters', `sha256:${'0'.repeat(15_000)}`, false],
+    ['a sha512 the length of a sha256', `sha512:${'0'.repeat(64)}`, false],
+    ['another algorithm', `md5:${'0'.repeat(32)}`, false],
+    ['a digest with a trailing newline', `sha256:${'0'.repeat(64)}\n`, false],
+    ['nothing', '', false],
+  ];
+  for (const [what, value, expected] of cases) it(`${expected ? 'takes' : 'refuses'} ${what}`, () => assert.equal(isDigest(value), expected));
 });

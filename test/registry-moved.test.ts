@@ -116,6 +116,7 @@ describe('serializeDigests and parseDigests', () => {
     ['not JSON', '{nginx', {}, /^annotation kubernetes-image-puller\/digests is not JSON, so no digest is remembered/],
     ['an array', '["nginx"]', {}, /is not an object of image → digest/],
     ['entries that are not digests', `{"nginx":"${A}","redis":"latest","app":7}`, { nginx: A }, /has no valid digest for redis, app; this pass records them afresh$/],
+    ['digests a registry may no longer name', `{"nginx":"${A}","long":"sha256:${'a'.repeat(15_000)}","md5":"md5:${'0'.repeat(32)}"}`, { nginx: A }, /has no valid digest for long, md5; this pass records them afresh$/],
   ];
   for (const [what, value, digests, problem] of unreadable) {
     it(`keeps what it can of an annotation that is ${what}, and says so`, () => {

@@ -12,6 +12,11 @@
 # The node is named kip-real-0 (KIP_REAL_NODE overrides) and tainted kip-e2e/real-node=true:NoSchedule,
 # so only pods that tolerate the taint land on it. Its kubelet collects unused images after 1 minute
 # (imageMaximumGCAge); the kubelet checks every 5 minutes from its start.
+# Its pods use in-cluster config as on a real cluster: kube-proxy (built with the kubelet) sends the
+# `kubernetes` Service to the node's bridge address, where start.sh advertises the API server, and
+# pods get a route to the Service range and nothing else. Nothing is forwarded off the machine, and
+# kube-proxy is told to leave the machine's sysctls alone. One real node per machine: two would share
+# the host's kube-proxy rules and the ClusterIP.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/versions.sh"
@@ -26,9 +31,9 @@ KUBELET=$KUBELET_BIN_DIR/kubelet
 TAINT_KEY=kip-e2e/real-node
 # Pods get addresses from a bridge of their own: another real node on this machine (another
 # cluster) gets another name and subnet.
-HASH=$(printf '%s' "$CLUSTER" | cksum | cut -d' ' -f1)
-BRIDGE=kip$(printf '%08x' "$HASH" | cut -c1-8)
-SUBNET=10.244.$((HASH % 200 + 20)).0/24
+source "$HERE/network.sh"
+KUBE_PROXY=$KUBELET_BIN_DIR/kube-proxy
+FORWARD_GUARD=(FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -m comment --comment "$BRIDGE stays local" -j REJECT)
 
 log() { printf '[real-node %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 kubectl() { "$BIN_DIR/kubectl" --kubeconfig="$KUBECONFIG_FILE" "$@"; }
@@ -59,6 +64,7 @@ install_packages() {
   command -v containerd >/dev/null || missing+=(containerd)
   command -v runc >/dev/null || missing+=(runc)
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" -ne 0 ]; then
     echo "real-node.sh: ${missing[*]} missing; install them as root: apt-get install ${missing[*]}" >&2; exit 1
@@ -74,7 +80,7 @@ install_packages() {
 }
 
 write_config() {
-  local registry=$1 kubelet_port=$2 healthz_port=$3
+  local registry=$1 kubelet_port=$2 healthz_port=$3 proxy_healthz_port=$4 proxy_metrics_port=$5
   mkdir -p "$DIR/cni" "$DIR/kubelet" "$DIR/pki" "$DIR/pod-logs" "$DIR/volume-plugins"
   # restrict_oom_score_adj: these VMs refuse a negative oom_score_adj, and the kubelet asks -998 for
   # every sandbox ("can't get final child's PID from pipe: EOF" without it). The runc root and the
@@ -107,7 +113,8 @@ EOF
   "name": "$BRIDGE",
   "plugins": [
     {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$SUBNET"}]], "dataDir": "$DIR/cni-ipam"}}
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$SUBNET", "gateway": "$GATEWAY"}]],
+              "routes": [{"dst": "$SERVICE_RANGE"}], "dataDir": "$DIR/cni-ipam"}}
   ]
 }
 EOF
@@ -122,7 +129,7 @@ failSwapOn: false
 containerRuntimeEndpoint: unix://$SOCK
 authentication: {anonymous: {enabled: true}, webhook: {enabled: false}}
 authorization: {mode: AlwaysAllow}
-address: 127.0.0.1
+address: $GATEWAY
 port: $kubelet_port
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
@@ -138,6 +145,59 @@ imageMaximumGCAge: 1m
 registerWithTaints:
 - {key: $TAINT_KEY, value: "true", effect: NoSchedule}
 EOF
+  # Sysctls stay as the machine has them (the conntrack zeros, no localhost NodePorts), and so does
+  # the OOM score, which these VMs refuse to lower.
+  cat >"$DIR/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: $KUBECONFIG_FILE}
+hostnameOverride: $NODE
+mode: iptables
+clusterCIDR: $SUBNET
+detectLocalMode: ClusterCIDR
+nodePortAddresses: [primary]
+healthzBindAddress: 127.0.0.1:$proxy_healthz_port
+metricsBindAddress: 127.0.0.1:$proxy_metrics_port
+iptables: {localhostNodePorts: false, syncPeriod: 30s, minSyncPeriod: 1s}
+conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+oomScoreAdj: 0
+EOF
+}
+
+# The pod bridge with the node's address, before the kubelet (which serves there) and the CNI
+# plugin (which adopts it); and a guard so that no pod packet is forwarded off the machine.
+start_network() {
+  ip link add "$BRIDGE" type bridge 2>/dev/null || true
+  ip addr replace "$GATEWAY/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  iptables -C "${FORWARD_GUARD[@]}" 2>/dev/null || iptables -I "${FORWARD_GUARD[@]}"
+}
+
+start_kube_proxy() {
+  setsid "$KUBE_PROXY" --config="$DIR/kube-proxy.yaml" </dev/null >>"$DIR/kube-proxy.log" 2>&1 &
+  echo $! >"$DIR/kube-proxy.pid"
+  local deadline=$((SECONDS + 30)) port
+  port=$(sed -n 's/^healthzBindAddress: 127.0.0.1:\([0-9]*\)$/\1/p' "$DIR/kube-proxy.yaml")
+  # Ready once it answers and the `kubernetes` Service has its rule.
+  until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" 2>/dev/null &&
+      iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -F -- "-d $API_CLUSTER_IP/32" | grep -qF 'default/kubernetes:https'; do
+    if ! alive "$DIR/kube-proxy.pid" "$DIR/kube-proxy.yaml" >/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "real-node.sh: kube-proxy did not sync the kubernetes Service; last lines of $DIR/kube-proxy.log:" >&2
+      tail -5 "$DIR/kube-proxy.log" | cut -c1-400 >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+stop_network() {
+  local pid
+  if pid=$(alive "$DIR/kube-proxy.pid" "$DIR/kube-proxy.yaml"); then stop_pid "$pid" kube-proxy; fi
+  # Its chains go with it (it would otherwise leave the Service rules in the host's tables).
+  if [ -x "$KUBE_PROXY" ] && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1; then
+    "$KUBE_PROXY" --cleanup >/dev/null 2>&1 || true
+  fi
+  while iptables -C "${FORWARD_GUARD[@]}" 2>/dev/null; do iptables -D "${FORWARD_GUARD[@]}"; done
 }
 
 start_containerd() {
@@ -155,11 +215,8 @@ start_containerd() {
 }
 
 start_kubelet() {
-  # The kubelet wants an address other than loopback for its node; the default route's source is one.
-  local ip
-  ip=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
   setsid "$KUBELET" --kubeconfig="$KUBECONFIG_FILE" --config="$DIR/kubelet.yaml" --root-dir="$DIR/kubelet" \
-    --cert-dir="$DIR/pki" --hostname-override="$NODE" --node-ip="${ip:-127.0.0.1}" \
+    --cert-dir="$DIR/pki" --hostname-override="$NODE" --node-ip="$GATEWAY" \
     </dev/null >>"$DIR/kubelet.log" 2>&1 &
   echo $! >"$DIR/kubelet.pid"
   date +%s >"$DIR/kubelet.started"
@@ -167,7 +224,7 @@ start_kubelet() {
 
 start() {
   local t0=$SECONDS
-  for b in "$KUBELET" "$BIN_DIR/kubectl"; do
+  for b in "$KUBELET" "$KUBE_PROXY" "$BIN_DIR/kubectl"; do
     [ -x "$b" ] || { echo "real-node.sh: $b is missing; run: bash e2e/cluster/build-binaries.sh" >&2; exit 1; }
   done
   [ -f "$KUBECONFIG_FILE" ] || { echo "real-node.sh: no kubeconfig at $KUBECONFIG_FILE; start the cluster first (bash e2e/cluster/start.sh)" >&2; exit 1; }
@@ -180,6 +237,7 @@ start() {
   local registry
   registry=$(cat "$ADDRESS_FILE")
   if alive "$DIR/kubelet.pid" "$DIR/kubelet.yaml" >/dev/null && alive "$DIR/containerd.pid" "$DIR/containerd.toml" >/dev/null \
+      && alive "$DIR/kube-proxy.pid" "$DIR/kube-proxy.yaml" >/dev/null \
       && grep -qF "\"$registry/kip/pause:1\"" "$DIR/containerd.toml" && node_ready; then
     log "$NODE is already running and Ready"
     return
@@ -188,9 +246,10 @@ start() {
   install_packages
   local ports
   mkdir -p "$DIR"
-  mapfile -t ports < <(bash "$HERE/free-ports.sh" 2)
-  [ ${#ports[@]} -eq 2 ] || { echo "real-node.sh: could not find two free ports for the kubelet" >&2; exit 1; }
-  write_config "$registry" "${ports[0]}" "${ports[1]}"
+  mapfile -t ports < <(bash "$HERE/free-ports.sh" 4)
+  [ ${#ports[@]} -eq 4 ] || { echo "real-node.sh: could not find four free ports for the kubelet and kube-proxy" >&2; exit 1; }
+  write_config "$registry" "${ports[@]}"
+  start_network
   start_containerd || { stop >/dev/null 2>&1; exit 1; }
   start_kubelet
   local deadline=$((SECONDS + ${KIP_NODE_WAIT_SECONDS:-90}))
@@ -203,6 +262,7 @@ start() {
     fi
     sleep 0.5
   done
+  start_kube_proxy || { stop >/dev/null 2>&1; exit 1; }
   log "$NODE is Ready in $((SECONDS - t0))s ($(kubectl get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}'), registry $registry)"
 }
 
@@ -246,6 +306,7 @@ stop() {
   if pid=$(alive "$DIR/kubelet.pid" "$DIR/kubelet.yaml"); then stop_pid "$pid" kubelet; fi
   remove_containers
   if pid=$(alive "$DIR/containerd.pid" "$DIR/containerd.toml"); then stop_pid "$pid" containerd; fi
+  stop_network
   # Shims outlive containerd by design; those of this node's socket go too.
   for pid in $(pgrep -f -- "-address $SOCK" || true); do stop_pid "$pid" "containerd shim"; done
   if [ -d "$DIR" ]; then

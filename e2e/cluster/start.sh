@@ -11,6 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/versions.sh"
 NODES=${1:-3}
 CLUSTER=${KIP_CLUSTER:-kip-e2e}
+source "$HERE/network.sh"
 STATE_DIR=$(cd "$HERE/.." && pwd)/.e2e
 KUBECONFIG_OUT=$STATE_DIR/$CLUSTER.kubeconfig
 KWOK_HOME=${KWOK_WORKDIR:-$HOME/.kwok}
@@ -51,6 +52,12 @@ attempt() {
   # until the nodes are up, by which time every component has bound its port.
   exec 8>"$KWOK_HOME/.kip-create.lock"
   flock 8
+  # A pod on the real node (cluster/real-node.sh) reaches the API server as pods do on a real cluster:
+  # through the `kubernetes` Service, which kube-proxy sends to the advertise address, the real node's
+  # bridge ($GATEWAY; it need not exist yet). The serving certificate must then name the ClusterIP,
+  # and the API server must reach kubelets by InternalIP (for `kubectl logs`): kwokctl's defaults name
+  # neither. The bind address stays 0.0.0.0, so the kubeconfig's 127.0.0.1 keeps working.
+  { cat "$HERE/kwok.yaml"; printf -- '---\napiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\noptions:\n  kubeApiserverCertSANs: [%s]\n' "$API_CLUSTER_IP"; } >"$STATE_DIR/$CLUSTER.kwok.yaml"
   # The controller-manager's default client QPS (20) removes the not-ready taint from ~10 nodes/s;
   # a higher limit lets freshly added nodes take DaemonSet pods sooner.
   # kwok must leave the real node (cluster/real-node.sh) and its pods to their kubelet, so it manages
@@ -66,10 +73,12 @@ attempt() {
       --kube-scheduler-binary="$BIN_DIR/kube-scheduler" \
       --kwok-controller-binary="$BIN_DIR/kwok" \
       --etcd-binary="$BIN_DIR/etcd" \
-      --config="$HERE/kwok.yaml" \
+      --config="$STATE_DIR/$CLUSTER.kwok.yaml" \
       --kube-audit-policy="$HERE/audit-policy.yaml" \
+      --extra-args=kube-apiserver=advertise-address="$GATEWAY" \
       --extra-args=kube-controller-manager=kube-api-qps=200 \
       --extra-args=kwok-controller=manage-all-nodes=false \
+      --extra-args=kube-apiserver=kubelet-preferred-address-types=InternalIP \
       --extra-args=kube-controller-manager=kube-api-burst=400 \
       --extra-args=kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
       --wait=120s >"$STATE_DIR/$CLUSTER.create.log" 2>&1 8>&-; then

@@ -4,7 +4,8 @@
 // ones a person would run.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterName, explain, hasAuditLog, kubeconfigPath, repoRoot, run } from './harness.ts';
+import { after } from 'node:test';
+import { clusterName, explain, hasAuditLog, kubeconfigPath, releaseNamespace, repoRoot, run } from './harness.ts';
 import { parseAccessLog, registryBinDir, type AccessLine } from './registry.ts';
 
 export const realNode = process.env.KIP_REAL_NODE ?? 'kip-real-0';
@@ -45,6 +46,21 @@ export async function stopRealNode(): Promise<void> {
   );
   await cluster('registry.sh', 'stop');
   if (nodeFailure !== undefined) throw nodeFailure;
+}
+
+/**
+ * Registers the file's after() hook: releases its namespaces, then stops the node and the registry
+ * (nothing when the node could not run here).
+ */
+export function stopRealNodeAfterwards(namespaces: readonly string[], unavailable: string | undefined): void {
+  after(
+    async () => {
+      if (unavailable !== undefined) return;
+      for (const ns of namespaces) await releaseNamespace(ns);
+      await stopRealNode();
+    },
+    { timeout: 180_000 },
+  );
 }
 
 /** host:port of the local registry, as registry.sh wrote it. */

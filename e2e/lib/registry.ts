@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createSign, randomBytes, X509Certificate } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, get as httpsGet } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,16 @@ function freePort(): Promise<number> {
       const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** The status of a GET over HTTPS, trusting only the CA in `caFile`. */
+function httpsStatus(url: string, caFile: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca: readFileSync(caFile) }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
   });
 }
 
@@ -81,7 +91,10 @@ export class LocalRegistry {
     mkdirSync(join(dir, 'data'), { recursive: true });
   }
 
-  async start(auth: RegistryAuth = { kind: 'none' }, port?: number): Promise<string> {
+  /**
+   * Serves on 127.0.0.1 (a free port unless given), over HTTPS with `tls` (PEM files), else plain HTTP.
+   */
+  async start(auth: RegistryAuth = { kind: 'none' }, port?: number, tls?: { certificate: string; key: string; ca: string }): Promise<string> {
     const listen = port ?? (await freePort());
     const authConfig = auth.kind === 'none'
       ? ''
@@ -92,7 +105,7 @@ export class LocalRegistry {
     writeFileSync(config, `version: 0.1
 log: {level: info, accesslog: {disabled: false}}
 storage: {filesystem: {rootdirectory: ${join(this.dir, 'data')}}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:${String(listen)}}
+http: {addr: 127.0.0.1:${String(listen)}${tls === undefined ? '' : `, tls: {certificate: ${tls.certificate}, key: ${tls.key}}`}}
 ${authConfig}`);
     // Straight into a file, not through a pipe: a pipe nobody drains (the tests call crane
     // synchronously) would fill and stall the registry mid-request.
@@ -106,8 +119,8 @@ ${authConfig}`);
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
-        const response = await fetch(`http://${this.address}/v2/`);
-        if (response.status === 200 || response.status === 401) break;
+        const status = tls === undefined ? (await fetch(`http://${this.address}/v2/`)).status : await httpsStatus(`https://${this.address}/v2/`, tls.ca);
+        if (status === 200 || status === 401) break;
       } catch {
         // not listening yet
       }

@@ -28,6 +28,13 @@ export interface PassDependencies {
   /** Asks registries for digests (REFRESH_MODE=digest); without it tags are not refreshed by digest. */
   registry?: RegistryClient;
   /**
+   * The pass runs in a pod (KUBERNETES_SERVICE_HOST is set), so its loopback is the pod's and no
+   * node's: images on loopback registries are not looked up (digests.ts). False on a host.
+   */
+  runsInPod?: boolean;
+  /** When registry lookups stop (epoch ms), the same moment the registry client was given; else lookupDeadline of the pass. */
+  lookupDeadline?: number;
+  /**
    * Told each decision before it is acted on; it may hold a write back or stop it by throwing (the
    * write gate of a pass over several DaemonSets).
    */

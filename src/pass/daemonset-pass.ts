@@ -81,7 +81,7 @@ export function gatedDecisions(cluster: Cluster, name: string, gate: WriteGate):
       return;
     }
     if (decision.action === 'create') await validated(() => cluster.previewCreate(decision.body));
-    if (decision.action === 'recreate') await validated(() => previewUnderSpareName(cluster, decision.body));
+    if (decision.action === 'recreate' || decision.action === 'take-over') await validated(() => previewUnderSpareName(cluster, decision.body));
     // A metadata-only update or a timed restart had no dry run yet (a spec update had one; judging it
     // again costs one request, only when several DaemonSets write in one pass).
     if (decision.action === 'update') await validated(() => cluster.previewReplace(decision.body));

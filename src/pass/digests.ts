@@ -9,7 +9,8 @@ import { createKeyring } from '../registry/credentials.ts';
 import type { Keyring, PullSecret } from '../registry/credentials.ts';
 import type { RateLimit } from '../registry/lookup.ts';
 import { DIGESTS_ANNOTATION, decideDigests, parseDigests, serializeDigests } from '../registry/moved.ts';
-import type { UnresolvedImage } from '../registry/moved.ts';
+import type { DigestAnswer, UnresolvedImage } from '../registry/moved.ts';
+import { isLoopback } from '../registry/endpoint.ts';
 import { normalizeReference } from '../registry/reference.ts';
 import { isDigestPinned } from '../image-ref.ts';
 import type { PassContext } from './context.ts';
@@ -75,22 +76,44 @@ function rateLimitsOf(lookups: readonly { image: string; rateLimit?: RateLimit }
 }
 
 /**
+ * Why the pass cannot look this image up, when it is on a loopback registry and the pass runs in a
+ * pod: a node pulls it from the node's own loopback (a registry on every node, a kind or k3d
+ * mirror), and the pod's loopback is neither. On a host the loopback is the host's, which on a
+ * one-machine cluster is the node's, so it is asked there.
+ */
+export function nodeLocalProblem(image: string, runsInPod: boolean): DigestAnswer['problem'] {
+  if (!runsInPod) return undefined;
+  const reference = normalizeReference(image);
+  if (typeof reference === 'string' || !isLoopback(reference.registry)) return undefined;
+  return {
+    reason: 'node-local',
+    message: `${reference.registry} is a loopback address: each node pulls ${image} from itself, and this pass runs in a pod, whose loopback is no node's; its digest is not looked up (the last known one is kept). Name the registry by an address the pods reach too, or pin the image by digest`,
+  };
+}
+
+/**
  * A function that gives, for each live DaemonSet read during the pass, the digest refresh: the
  * registry is asked once per pass, however many times the pass reads the DaemonSet again.
  */
 export function digestRefresher(ctx: PassContext, registry: RegistryClient | undefined): (live: DaemonSet | undefined) => Promise<DigestRefresh> {
   const images = tagImages(ctx.config.images);
   if (ctx.config.refreshMode !== 'digest' || registry === undefined || images.length === 0) return () => Promise.resolve(NO_REFRESH);
-  let asked: Promise<{ lookups: Awaited<ReturnType<RegistryClient['resolve']>>; warnings: string[] }> | undefined;
+  const nodeLocal: DigestAnswer[] = images.flatMap((image) => {
+    const problem = nodeLocalProblem(image, ctx.runsInPod === true);
+    return problem === undefined ? [] : [{ image, problem }];
+  });
+  const askable = images.filter((image) => !nodeLocal.some((answer) => answer.image === image));
+  let asked: Promise<{ lookups: DigestAnswer[]; rateLimits: RegistryRateLimit[]; warnings: string[] }> | undefined;
   const ask = async () => {
+    if (askable.length === 0) return { lookups: nodeLocal, rateLimits: [], warnings: [] };
     const { secrets, warnings } = await readPullSecrets(ctx);
     const { keyring, problems }: { keyring: Keyring; problems: string[] } = createKeyring(secrets);
-    const lookups = await registry.resolve(images, (name) => keyring.lookup(name));
-    return { lookups, warnings: [...warnings, ...problems] };
+    const lookups = await registry.resolve(askable, (name) => keyring.lookup(name));
+    return { lookups: [...lookups, ...nodeLocal], rateLimits: rateLimitsOf(lookups, images), warnings: [...warnings, ...problems] };
   };
   return async (live) => {
     asked ??= ask();
-    const { lookups, warnings } = await asked;
+    const { lookups, rateLimits, warnings } = await asked;
     const remembered = parseDigests(live?.spec.template.metadata.annotations?.[DIGESTS_ANNOTATION]);
     const decision = decideDigests(images, remembered.digests, lookups);
     const templateAnnotations: Record<string, string> = Object.keys(decision.digests).length === 0 ? {} : { [DIGESTS_ANNOTATION]: serializeDigests(decision.digests) };
@@ -99,7 +122,7 @@ export function digestRefresher(ctx: PassContext, registry: RegistryClient | und
       moved: decision.moved,
       firstSeen: decision.firstSeen,
       unresolved: decision.unresolved,
-      rateLimits: rateLimitsOf(lookups, images),
+      rateLimits,
       warnings: remembered.problem === undefined ? warnings : [...warnings, remembered.problem],
     };
   };

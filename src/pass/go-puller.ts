@@ -2,21 +2,25 @@
 // Deployment still runs decides between taking it over and refusing (decide.ts). Only that
 // DaemonSet costs the extra read.
 import { ApiError } from '../cluster.ts';
-import type { DeploymentState } from '../cluster.ts';
-import { goPullerDeployment } from '../decide.ts';
+import { goPullerDeploymentState, goPullerOwner } from '../decide.ts';
+import type { GoPullerDeploymentState } from '../decide.ts';
 import { MANAGED_BY_LABEL, PROGRAM_NAME } from '../desired.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { DaemonSet } from '../k8s-types.ts';
 import { PassError } from './context.ts';
 import type { PassContext } from './context.ts';
 
-/** The state of the Go puller's Deployment when `live` is its DaemonSet; undefined otherwise. */
-export async function goPullerDeploymentState(ctx: PassContext, live: DaemonSet | undefined): Promise<DeploymentState | undefined> {
+/**
+ * The state of the Go puller's Deployment when `live` is its DaemonSet; undefined otherwise. The
+ * Deployment is read by the owner's name and compared with the owner by UID.
+ */
+export async function readGoPullerDeployment(ctx: PassContext, live: DaemonSet | undefined): Promise<GoPullerDeploymentState | undefined> {
   if (live === undefined || live.metadata.labels?.[MANAGED_BY_LABEL] === PROGRAM_NAME || live.metadata.deletionTimestamp !== undefined) return undefined;
-  const deployment = goPullerDeployment(live);
-  if (deployment === undefined) return undefined;
+  const owner = goPullerOwner(live);
+  if (owner === undefined) return undefined;
+  const deployment = owner.name;
   try {
-    return await ctx.retrying(() => ctx.cluster.readDeployment(deployment));
+    return goPullerDeploymentState(owner, await ctx.retrying(() => ctx.cluster.readDeployment(deployment)));
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 403)) throw error;
     // The Role may read only the Deployment it was installed for; another name is a setting to fix, not a retry.

@@ -12,7 +12,7 @@ import { FIRST_POLL_MS, PassError } from './context.ts';
 import { digestRefresher, rateLimitWarnings } from './digests.ts';
 import type { DigestRefresh } from './digests.ts';
 import type { PassContext } from './context.ts';
-import { goPullerDeploymentState } from './go-puller.ts';
+import { readGoPullerDeployment } from './go-puller.ts';
 
 export type Action = 'created' | 'updated' | 'restarted' | 'recreated' | 'took-over' | 'unchanged' | 'refused' | 'failed';
 
@@ -80,7 +80,7 @@ async function announceRefresh(ctx: PassContext, decision: Decision, live: Daemo
 
 async function decideWithServer(ctx: PassContext, desired: DaemonSet, live: DaemonSet | undefined): Promise<Decision> {
   const facts = { now: ctx.now(), intervalHours: ctx.config.intervalHours, hasMutableImages: hasMutableImages(ctx.config), refreshMode: ctx.config.refreshMode };
-  const decision = decide({ desired, live, ...facts, owner: await ownerToAdd(ctx, live), goPullerDeploymentState: await goPullerDeploymentState(ctx, live) });
+  const decision = decide({ desired, live, ...facts, owner: await ownerToAdd(ctx, live), goPullerDeploymentState: await readGoPullerDeployment(ctx, live) });
   if (decision.action !== 'update' || !decision.confirm || live === undefined) return decision;
   const preview = await ctx.retrying(() => validated(() => ctx.cluster.previewReplace(decision.body)));
   return confirmUpdate({ proposed: decision, preview, live, now: facts.now, restartDue: restartDue(facts, live) });

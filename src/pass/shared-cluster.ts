@@ -6,7 +6,8 @@ import type { Cluster } from '../cluster.ts';
 
 export const MAX_REQUESTS_IN_FLIGHT = 4;
 
-function limiter(slots: number): <T>(request: () => Promise<T>) => Promise<T> {
+/** At most `slots` requests at once, the rest in order of arrival. */
+export function limiter(slots: number): <T>(request: () => Promise<T>) => Promise<T> {
   let free = slots;
   const waiting: (() => void)[] = [];
   return async (request) => {

@@ -32,6 +32,7 @@ export function createWriteGate(names: readonly string[]): WriteGate {
   };
 }
 
+/** Whether acting on the decision writes: a take-over deletes and creates, as a recreate does. */
 export function writes(decision: Decision): boolean {
-  return decision.action === 'create' || decision.action === 'update' || decision.action === 'recreate';
+  return decision.action === 'create' || decision.action === 'update' || decision.action === 'recreate' || decision.action === 'take-over';
 }

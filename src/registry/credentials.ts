@@ -6,8 +6,9 @@
 // - A key is a registry host with an optional port and path; a scheme and a leading /v1/ or /v2/
 //   are dropped, so "https://index.docker.io/v1/" is the key "index.docker.io".
 // - A key matches when the ports are equal, the hosts have as many dot-separated labels and each
-//   label matches as a glob ("*.example.com", "registry.*.io"; a "*" never spans a dot), and the
-//   key's path is a prefix of the image's path (a string prefix: "quay.io/org" matches quay.io/organization/x too).
+//   label matches as a glob, with Go's filepath.Match ("*.example.com", "registry.*.io"; a "*" never
+//   spans a dot), and the key's path is a prefix of the image's path (a string prefix: "quay.io/org"
+//   matches quay.io/organization/x too).
 // - Every matching key counts, most specific first: keys are tried in reverse lexical order,
 //   which puts "quay.io/team" before "quay.io" and "registry.example.com" before "*.example.com".
 //   Credentials under one key come in the order of the Secrets.
@@ -167,61 +168,128 @@ function splitHostPort(authority: string): { labels: string[]; port: string } {
   return { labels: host.split('.'), port };
 }
 
-const REGEXP_SPECIAL = /[\\^$.*+?()[\]{}|/-]/g;
-function literal(char: string): string {
-  return char.replace(REGEXP_SPECIAL, '\\$&');
+// Go's filepath.Match, ported line for line (path/filepath/match.go) over code points, as Go reads
+// runes for "?" and classes. Each star takes the leftmost place where the text after it fits and is
+// never revisited, so the time grows with pattern × name: a key of thirty stars cannot stall the
+// pass, as a backtracking RegExp would. Go's ErrBadPattern is BAD here: the kubelet matches nothing.
+const SEPARATOR = '/';
+const NO_MATCH = -1;
+const BAD = -2;
+
+/** The next chunk from `from`: whether stars lead it, and the text up to the next star outside a class. */
+function scanChunk(pattern: readonly string[], from: number): { star: boolean; start: number; end: number } {
+  let start = from;
+  while (pattern[start] === '*') start += 1;
+  let inRange = false;
+  for (let at = start; at < pattern.length; at += 1) {
+    const char = pattern[at];
+    if (char === '\\') {
+      if (at + 1 < pattern.length) at += 1;
+    } else if (char === '[') inRange = true;
+    else if (char === ']') inRange = false;
+    else if (char === '*' && !inRange) return { star: start > from, start, end: at };
+  }
+  return { star: start > from, start, end: pattern.length };
 }
 
-/** One character of a class, escaped or not; "-" and "]" must be escaped there (Go's filepath.Match). */
-function classChar(pattern: string, at: number): { char: string; next: number } | undefined {
-  const char = pattern[at];
-  if (char === undefined || char === '-' || char === ']') return undefined;
-  if (char !== '\\') return { char, next: at + 1 };
-  const escaped = pattern[at + 1];
-  return escaped === undefined ? undefined : { char: escaped, next: at + 2 };
+/** A class member, escaped or not (Go's getEsc); undefined where Go reports a bad pattern. */
+function classMember(pattern: readonly string[], at: number, end: number): { codePoint: number; next: number } | undefined {
+  let here = at;
+  if (here >= end || pattern[here] === '-' || pattern[here] === ']') return undefined;
+  if (pattern[here] === '\\') here += 1;
+  if (here >= end) return undefined;
+  const next = here + 1;
+  // The class must go on: a "]" or a range is still to come.
+  if (next >= end) return undefined;
+  return { codePoint: pattern[here]?.codePointAt(0) ?? 0, next };
 }
 
-/** "[a-z]", "[^0-9]" starting after the "[": the RegExp class and where the "]" is. */
-function characterClass(pattern: string, start: number): { source: string; end: number } | undefined {
-  let at = start;
-  const negated = pattern[at] === '^';
-  if (negated) at += 1;
-  let ranges = '';
-  for (let first = true; pattern[at] !== ']' || first; first = false) {
-    const low = classChar(pattern, at);
-    if (low === undefined) return undefined;
-    let high = low;
-    if (pattern[low.next] === '-') {
-      const upper = classChar(pattern, low.next + 1);
-      if (upper === undefined) return undefined;
-      high = upper;
+/** Whether pattern[start, end) (no stars) matches the name at `from`: where the match ends, NO_MATCH or BAD. */
+function matchChunk(pattern: readonly string[], start: number, end: number, name: readonly string[], from: number): number {
+  let failed = false;
+  let at = from;
+  let index = start;
+  while (index < end) {
+    failed ||= at >= name.length;
+    const char = pattern[index];
+    if (char === '[') {
+      const codePoint: number = failed ? 0 : (name[at]?.codePointAt(0) ?? 0);
+      if (!failed) at += 1;
+      index += 1;
+      const negated = pattern[index] === '^' && index < end;
+      if (negated) index += 1;
+      let matched = false;
+      for (let ranges = 0; ; ranges += 1) {
+        if (index < end && pattern[index] === ']' && ranges > 0) {
+          index += 1;
+          break;
+        }
+        const low = classMember(pattern, index, end);
+        if (low === undefined) return BAD;
+        let high = low;
+        if (pattern[low.next] === '-') {
+          const upper = classMember(pattern, low.next + 1, end);
+          if (upper === undefined) return BAD;
+          high = upper;
+        }
+        index = high.next;
+        matched ||= low.codePoint <= codePoint && codePoint <= high.codePoint;
+      }
+      failed ||= matched === negated;
+    } else if (char === '?') {
+      if (!failed) {
+        failed = name[at] === SEPARATOR;
+        at += 1;
+      }
+      index += 1;
+    } else {
+      if (char === '\\') {
+        index += 1;
+        if (index >= end) return BAD;
+      }
+      if (!failed) {
+        failed = pattern[index] !== name[at];
+        at += 1;
+      }
+      index += 1;
     }
-    at = high.next;
-    // Go matches nothing for a reversed range where a RegExp would throw.
-    if (low.char <= high.char) ranges += low === high ? literal(low.char) : `${literal(low.char)}-${literal(high.char)}`;
   }
-  return { source: `[${negated ? '^' : ''}${ranges}]`, end: at };
+  return failed ? NO_MATCH : at;
 }
 
-/** A host label against a glob label, as Go's filepath.Match does it; a malformed glob matches nothing. */
-function globMatches(pattern: string, label: string): boolean {
-  let source = '';
-  for (let at = 0; at < pattern.length; at += 1) {
-    const char = pattern[at] ?? '';
-    if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else if (char === '[') {
-      const parsed = characterClass(pattern, at + 1);
-      if (parsed === undefined) return false;
-      source += parsed.source;
-      at = parsed.end;
-    } else if (char === '\\') {
-      at += 1;
-      if (at >= pattern.length) return false;
-      source += literal(pattern[at] ?? '');
-    } else source += literal(char);
+/** Go's filepath.Match(pattern, name) on Linux; a malformed pattern matches nothing. */
+export function filepathMatch(patternText: string, nameText: string): boolean {
+  const pattern = Array.from(patternText);
+  const name = Array.from(nameText);
+  let from = 0;
+  let at = 0;
+  chunks: while (from < pattern.length) {
+    const { star, start, end } = scanChunk(pattern, from);
+    from = end;
+    const last = from >= pattern.length;
+    // A trailing star matches the rest, unless it holds a separator.
+    if (star && start === end) return !name.slice(at).includes(SEPARATOR);
+    const here = matchChunk(pattern, start, end, name, at);
+    // The last chunk must use up the name; otherwise the star may still find a place that does.
+    if (here >= 0 && (here === name.length || !last)) {
+      at = here;
+      continue;
+    }
+    if (here === BAD) return false;
+    if (star) {
+      for (let skip = at; skip < name.length && name[skip] !== SEPARATOR; skip += 1) {
+        const after = matchChunk(pattern, start, end, name, skip + 1);
+        if (after >= 0) {
+          if (last && after < name.length) continue;
+          at = after;
+          continue chunks;
+        }
+        if (after === BAD) return false;
+      }
+    }
+    return false;
   }
-  return new RegExp(`^${source}$`).test(label);
+  return at === name.length;
 }
 
 /** Whether a keyring key matches a canonical image name (both schemeless). */
@@ -232,7 +300,7 @@ export function keyMatches(key: string, name: string): boolean {
   const targetHost = splitHostPort(target.host);
   if (globHost.port !== targetHost.port || globHost.labels.length !== targetHost.labels.length) return false;
   if (!target.path.startsWith(glob.path)) return false;
-  return globHost.labels.every((label, index) => globMatches(label, targetHost.labels[index] ?? ''));
+  return globHost.labels.every((label, index) => filepathMatch(label, targetHost.labels[index] ?? ''));
 }
 
 function withoutRepeats(credentials: RegistryCredential[]): RegistryCredential[] {

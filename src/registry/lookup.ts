@@ -1,6 +1,17 @@
 // What a digest lookup tells the pass: the digest a tag points at now, or why it could not be
 // had, and the registry's rate limit as it stood. The client produces these; moved.ts reads them.
 
+/**
+ * The digests a registry may name: sha256 and sha512 in lower-case hex, the two algorithms OCI
+ * registers. Anything else (an unknown algorithm, capitals, 15,000 characters) is no digest: the
+ * annotation that remembers digests must stay small, and a registry cannot choose its bytes.
+ */
+const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+export function isDigest(value: string): boolean {
+  return DIGEST.test(value);
+}
+
 export type LookupProblemReason = 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'rate-limited' | 'timeout' | 'error';
 
 export interface LookupProblem {

@@ -3,17 +3,26 @@
 // keeps nothing else), so it is written deterministically: the same digests, the same bytes, and
 // an unchanged template means no rollout.
 import { PROGRAM_NAME } from '../desired.ts';
-import type { DigestLookup, LookupProblemReason } from './lookup.ts';
+import { isDigest } from './lookup.ts';
+import type { LookupProblemReason } from './lookup.ts';
 
 /** On the pod template: tag image → the digest it pointed at when the nodes last pulled it. */
 export const DIGESTS_ANNOTATION = `${PROGRAM_NAME}/digests`;
 
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/** Why an image has no digest this pass: its lookup's problem, or `node-local` when the pass could not ask (a loopback registry seen from a pod). */
+export type UnresolvedReason = LookupProblemReason | 'node-local';
 
 export interface UnresolvedImage {
   image: string;
-  reason: LookupProblemReason;
+  reason: UnresolvedReason;
   message: string;
+}
+
+/** A lookup's answer for one image, or why the pass had none (DigestLookup is one). */
+export interface DigestAnswer {
+  image: string;
+  digest?: string;
+  problem?: { reason: UnresolvedReason; message: string };
 }
 
 export interface DigestDecision {
@@ -57,7 +66,7 @@ export function parseDigests(value: string | undefined): { digests: Record<strin
     return { digests: {}, problem: `${where} is not an object of image → digest, so no digest is remembered; this pass records them afresh` };
   }
   const entries = Object.entries(parsed);
-  const kept = entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string' && DIGEST.test(entry[1]));
+  const kept = entries.filter((entry): entry is [string, string] => typeof entry[1] === 'string' && isDigest(entry[1]));
   const dropped = entries.filter((entry) => !kept.includes(entry as [string, string])).map(([image]) => image);
   return {
     digests: Object.fromEntries(kept),
@@ -69,7 +78,7 @@ export function parseDigests(value: string | undefined): { digests: Record<strin
 export function decideDigests(
   desiredImages: readonly string[],
   lastKnown: Readonly<Record<string, string>>,
-  lookups: readonly DigestLookup[],
+  lookups: readonly DigestAnswer[],
 ): DigestDecision {
   const lookupOf = new Map(lookups.map((lookup) => [lookup.image, lookup]));
   const digests = new Map<string, string>();

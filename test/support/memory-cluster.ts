@@ -1,7 +1,7 @@
 // The namespace as a pass sees it through the Cluster interface (the one kube.ts implements over
 // HTTP), in memory, for the pass tests. The real API server is exercised by the e2e suite.
 import { ApiError } from '../../src/cluster.ts';
-import type { Cluster, DeploymentState, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
+import type { Cluster, DeploymentRecord, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
 import type { DaemonSet, Pod } from '../../src/k8s-types.ts';
 
 const DEFAULT_NAME = 'kubernetes-image-puller';
@@ -202,12 +202,19 @@ export class MemoryCluster implements Cluster {
   readCronJobUid() {
     return this.#request('GET', () => this.cronJobUid);
   }
-  /** Deployments by name; any other name is absent. */
-  deployments = new Map<string, DeploymentState>();
+  /**
+   * Deployments by name; any other name is absent. "exists" and "being-deleted" are the Go puller
+   * fixture's owner (UID go-deployment-uid), deleted in the background when being deleted.
+   */
+  deployments = new Map<string, 'exists' | 'being-deleted' | DeploymentRecord>();
   deploymentReads: string[] = [];
   readDeployment(name: string) {
     this.deploymentReads.push(name);
-    return this.#request('GET', () => this.deployments.get(name) ?? 'absent');
+    return this.#request('GET', () => {
+      const stored = this.deployments.get(name);
+      if (typeof stored !== 'string') return structuredClone(stored);
+      return { uid: 'go-deployment-uid', deleting: stored === 'being-deleted', finalizers: [] };
+    });
   }
   secrets = new Map<string, SecretData>();
   readSecret(name: string) {

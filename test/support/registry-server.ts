@@ -4,7 +4,8 @@
 // holds and answers; the server records what it was asked and how many requests it held at once.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -91,8 +92,9 @@ export class RegistryServer {
   #server: Server;
   #host = '';
 
-  constructor() {
-    this.#server = createServer((incoming, response) => {
+  /** With `tls`, it serves HTTPS with that key and certificate (test/support/test-network.ts has one). */
+  constructor(options: { tls?: { key: string; cert: string } } = {}) {
+    const handle = (incoming: IncomingMessage, response: ServerResponse): void => {
       const url = new URL(incoming.url ?? '/', 'http://localhost');
       const request = { method: incoming.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: incoming.headers };
       this.requests.push(request);
@@ -106,7 +108,12 @@ export class RegistryServer {
       setTimeout(() => {
         this.#answer(request, response);
       }, this.delayMs);
-    });
+    };
+    this.#server = options.tls === undefined ? createServer(handle) : createTlsServer(options.tls, handle);
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
   }
 
   /** host:port, as an image names this registry. */

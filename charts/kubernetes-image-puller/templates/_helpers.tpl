@@ -169,6 +169,46 @@ other interval runs hourly and the pass itself refreshes only when the interval 
 
 {{- define "kip.containerName" -}}image-puller{{- end -}}
 
+{{/* Where the registryCA bundle is mounted in the pass's pod; NODE_EXTRA_CA_CERTS names the file. */}}
+{{- define "kip.registryCADir" -}}/etc/kubernetes-image-puller/registry-ca{{- end -}}
+
+{{/* The volume source of the registryCA bundle, or nothing when none is given. */}}
+{{- define "kip.registryCAVolume" -}}
+{{- $ca := .Values.registryCA | default dict -}}
+{{- $key := $ca.key | default "ca.crt" -}}
+{{- if and $ca.configMap $ca.secret -}}
+{{- fail "registryCA: name a ConfigMap (registryCA.configMap) or a Secret (registryCA.secret), not both" -}}
+{{- else if $ca.configMap -}}
+configMap:
+  name: {{ $ca.configMap }}
+  items:
+    - key: {{ $key }}
+      path: ca.crt
+{{- else if $ca.secret -}}
+secret:
+  secretName: {{ $ca.secret }}
+  items:
+    - key: {{ $key }}
+      path: ca.crt
+{{- end -}}
+{{- end -}}
+
+{{/*
+Where the pass's pods may run (job.nodeSelector and job.tolerations, or the upstream layout's
+top-level ones): the CronJob's, the first pass's and the `helm test` pod, so that a test runs on the
+nodes the pass runs on.
+*/}}
+{{- define "kip.passScheduling" -}}
+{{- with (.Values.nodeSelector | default .Values.job.nodeSelector) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (.Values.tolerations | default .Values.job.tolerations) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
 {{/*
 Job spec shared by the CronJob and the first-pass hook Job. Exit 2 (invalid configuration) and 4
 (refused: a foreign DaemonSet has the name) cannot be fixed by retrying, so they fail the Job at once;
@@ -209,13 +249,8 @@ template:
     securityContext:
       {{- toYaml . | nindent 6 }}
     {{- end }}
-    {{- with (.Values.nodeSelector | default .Values.job.nodeSelector) }}
-    nodeSelector:
-      {{- toYaml . | nindent 6 }}
-    {{- end }}
-    {{- with (.Values.tolerations | default .Values.job.tolerations) }}
-    tolerations:
-      {{- toYaml . | nindent 6 }}
+    {{- with include "kip.passScheduling" . }}
+    {{- . | nindent 4 }}
     {{- end }}
     containers:
       - name: {{ include "kip.containerName" . }}
@@ -241,6 +276,11 @@ template:
           - name: SCHEDULED_INTERVAL_HOURS
             value: {{ include "kip.intervalHours" . | quote }}
           {{- end }}
+          {{- if include "kip.registryCAVolume" . }}
+          # Node reads it at start-up and trusts these CAs besides its own for every TLS connection.
+          - name: NODE_EXTRA_CA_CERTS
+            value: {{ include "kip.registryCADir" . }}/ca.crt
+          {{- end }}
         # The last log lines become the pod's termination message (kubectl describe / get -o yaml).
         terminationMessagePolicy: FallbackToLogsOnError
         {{- with include "kip.passResources" . }}
@@ -251,4 +291,15 @@ template:
         securityContext:
           {{- . | nindent 10 }}
         {{- end }}
+        {{- if include "kip.registryCAVolume" . }}
+        volumeMounts:
+          - name: registry-ca
+            mountPath: {{ include "kip.registryCADir" . }}
+            readOnly: true
+        {{- end }}
+    {{- with include "kip.registryCAVolume" . }}
+    volumes:
+      - name: registry-ca
+        {{- . | nindent 8 }}
+    {{- end }}
 {{- end -}}
