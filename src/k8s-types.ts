@@ -99,6 +99,8 @@ export interface ContainerState {
 export interface ContainerStatus {
   name: string;
   image: string;
+  /** The runtime's name for what it pulled: `repository@sha256:…` when it knows the digest. */
+  imageID?: string;
   ready?: boolean;
   state?: ContainerState;
   /** The previous run: while a failing container waits to restart, the failure is recorded here. */

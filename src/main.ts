@@ -2,8 +2,8 @@
 // set the exit code. The process ends when nothing is left to do; only a connection that still holds
 // it after the summary is cut short, and then only once stdout has written out every log line.
 import packageJson from '../package.json' with { type: 'json' };
-import { ClusterConfigError } from './cluster.ts';
-import { ConfigError, configWarnings, loadConfig, waitBudgetSeconds } from './config.ts';
+import { ApiError, ClusterConfigError } from './cluster.ts';
+import { ConfigError, DEFAULTS, configWarnings, loadConfig, waitBudgetSeconds } from './config.ts';
 import type { Config, ConfigProblem } from './config.ts';
 import { planDaemonSets } from './daemonset-plan.ts';
 import type { PlannedDaemonSet } from './daemonset-plan.ts';
@@ -11,11 +11,12 @@ import { desiredDaemonSet } from './desired.ts';
 import { ExitCode } from './exit-codes.ts';
 import { earlyLogger } from './log.ts';
 import { USAGE, parseArguments } from './cli/arguments.ts';
+import type { StatusRequest } from './cli/arguments.ts';
 import { nodeTooOld } from './cli/node-version.ts';
 import { passSummary } from './cli/summary.ts';
 import type { Cluster } from './cluster.ts';
 import type { Logger, RejectedValue } from './pass.ts';
-import { runPass } from './pass.ts';
+import { describeApiError, runPass } from './pass.ts';
 import { lookupDeadline } from './pass/registry-hosts.ts';
 import { checkPlanWithServer } from './pass/server-check.ts';
 import { deferredRegistryClient } from './registry/deferred.ts';
@@ -44,6 +45,7 @@ async function main(): Promise<ExitCode> {
     process.stdout.write(`${VERSION}\n`);
     return ExitCode.healthy;
   }
+  if (typeof mode === 'object' && 'status' in mode) return status(mode);
   if (typeof mode === 'object') {
     process.stderr.write(`unknown argument "${mode.unknown}"\n\n${USAGE}\n`);
     return ExitCode.invalidConfig;
@@ -127,6 +129,29 @@ async function connect(config: Config, log: Logger, limits: { signal: AbortSigna
     if (!(error instanceof ClusterConfigError)) throw error;
     log.error(`pass finished: ${error.message}`, { action: 'failed', exitCode: ExitCode.error, error: error.message });
     return undefined;
+  }
+}
+
+const STATUS_DEADLINE_MS = 60_000;
+
+/** `status`: reads the install's DaemonSets and pods with the user's kubeconfig and prints their coverage. */
+async function status({ status: request }: StatusRequest): Promise<ExitCode> {
+  const namespace = request.namespace ?? (process.env.NAMESPACE?.trim() || DEFAULTS.NAMESPACE);
+  const install = request.name ?? (process.env.DAEMONSET_NAME?.trim() || DEFAULTS.DAEMONSET_NAME);
+  const { createCluster, loadKubeConfig } = await loadClientAdapter();
+  const { readStatus, statusJson, statusTable } = await import('./cli/status.ts');
+  const deadline = Date.now() + STATUS_DEADLINE_MS;
+  try {
+    const cluster = createCluster(loadKubeConfig(), { namespace, version: VERSION, deadline: () => deadline });
+    const entries = await readStatus(cluster, install);
+    process.stdout.write(request.output === 'json' ? statusJson(entries) : statusTable(entries, { namespace, install }));
+    return ExitCode.healthy;
+  } catch (error) {
+    if (error instanceof ClusterConfigError || error instanceof ApiError) {
+      process.stderr.write(`status: ${error instanceof ApiError ? describeApiError(error, namespace) : error.message}\n`);
+      return ExitCode.error;
+    }
+    throw error;
   }
 }
 

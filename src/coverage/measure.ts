@@ -1,0 +1,49 @@
+// Coverage of live DaemonSets: one paged LIST of the install's pods (whatever the number of its
+// DaemonSets), each page handed to the counter of the DaemonSet its pod belongs to.
+import type { Cluster } from '../cluster.ts';
+import { SET_LABEL } from '../daemonset-plan.ts';
+import { DEFAULT_SET } from '../image-sets.ts';
+import { INSTALL_CONTAINER } from '../desired.ts';
+import type { DaemonSet } from '../k8s-types.ts';
+import { OWN_SELECTOR } from '../pass/own-daemonsets.ts';
+import { DIGESTS_ANNOTATION, parseDigests } from '../registry/moved.ts';
+import { CoverageCounter, expectedImages } from './count.ts';
+import type { DaemonSetCoverage } from './report.ts';
+
+const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+
+/** The images a live DaemonSet caches: its init containers but the one that installs the helper. */
+export function cachedImages(daemonSet: DaemonSet): string[] {
+  return (daemonSet.spec.template.spec.initContainers ?? []).filter((container) => container.name !== INSTALL_CONTAINER).map((container) => container.image);
+}
+
+export interface MeasuredDaemonSet {
+  daemonSet: DaemonSet;
+  /** Tag images whose recorded digest this pass could not confirm: their basis is the majority. */
+  unconfirmed?: ReadonlySet<string>;
+}
+
+export async function measureCoverage(cluster: Pick<Cluster, 'listPods'>, measured: readonly MeasuredDaemonSet[]): Promise<DaemonSetCoverage[]> {
+  const counters = new Map(measured.map(({ daemonSet, unconfirmed }) => {
+    const recorded = parseDigests(daemonSet.spec.template.metadata.annotations?.[DIGESTS_ANNOTATION]).digests;
+    return [daemonSet.metadata.name ?? '', new CoverageCounter(expectedImages(cachedImages(daemonSet), recorded, unconfirmed))];
+  }));
+  if (counters.size > 0) {
+    for await (const page of cluster.listPods(OWN_SELECTOR)) {
+      const byDaemonSet = new Map<string, typeof page>();
+      for (const pod of page) {
+        const owner = pod.metadata.labels?.[INSTANCE_LABEL] ?? '';
+        if (!counters.has(owner)) continue;
+        let pods = byDaemonSet.get(owner);
+        if (pods === undefined) byDaemonSet.set(owner, (pods = []));
+        pods.push(pod);
+      }
+      for (const [owner, pods] of byDaemonSet) counters.get(owner)?.add(pods);
+    }
+  }
+  return measured.map(({ daemonSet }) => ({
+    daemonSet: daemonSet.metadata.name ?? '',
+    set: daemonSet.metadata.labels?.[SET_LABEL] ?? DEFAULT_SET,
+    coverage: (counters.get(daemonSet.metadata.name ?? '') ?? new CoverageCounter([])).result(daemonSet.status?.desiredNumberScheduled ?? 0),
+  }));
+}
