@@ -16,6 +16,12 @@ export interface WarningEvent {
   count: number;
 }
 
+/** The status ConfigMap as read: its data and the version a replace must name. */
+export interface ConfigMapRecord {
+  data: Record<string, string>;
+  resourceVersion: string;
+}
+
 /** What the take-over needs of a Deployment: which object it is, and how it is going if it is. */
 export interface DeploymentRecord {
   uid: string;
@@ -45,6 +51,12 @@ export interface Cluster {
   readDeployment(name: string): Promise<DeploymentRecord | undefined>;
   /** A Secret's type and data (base64 values, as stored), or undefined when it does not exist. */
   readSecret(name: string): Promise<SecretData | undefined>;
+  readConfigMap(name: string): Promise<ConfigMapRecord | undefined>;
+  /**
+   * Creates the ConfigMap with these labels, or, given the version read, patches its data alone (its
+   * other fields are Helm's or the template's); a version that changed meanwhile fails (409).
+   */
+  writeConfigMap(name: string, data: Record<string, string>, labels: Record<string, string>, resourceVersion?: string): Promise<void>;
   listWarningEvents(daemonSetUid: string): Promise<WarningEvent[]>;
   recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string): Promise<void>;
   requests(): RequestCounts;

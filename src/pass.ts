@@ -19,6 +19,7 @@ import { shareCluster } from './pass/shared-cluster.ts';
 import { lookupDeadline, spareHosts } from './pass/registry-hosts.ts';
 import { shareRegistry } from './pass/shared-registry.ts';
 import { createWriteGate } from './pass/write-gate.ts';
+import { coverPass } from './pass/coverage.ts';
 
 export type { Logger, PassDependencies, RejectedValue } from './pass/context.ts';
 export type { DaemonSetOutcome } from './pass/daemonset-pass.ts';
@@ -29,7 +30,7 @@ export { describeApiError } from './pass/api-errors.ts';
 function failedBeforeAnyDaemonSet(error: string): PassOutcome {
   return {
     exitCode: ExitCode.error, action: 'failed', changed: [], tolerated: [], rollout: undefined, diagnosis: [], error,
-    rejected: [], refresh: undefined, waitedMs: 0, diagnosisMs: 0, daemonSets: [], removed: [], warnings: [],
+    rejected: [], refresh: undefined, waitedMs: 0, diagnosisMs: 0, daemonSets: [], removed: [], warnings: [], coverage: [],
   };
 }
 
@@ -66,6 +67,11 @@ export async function runPass(deps: PassDependencies, waitSeconds = deps.config.
   }));
   const rejected = reconciling.some(({ partial }) => partial.exitCode === ExitCode.invalidConfig);
   const removal = rejected ? { removed: [], failures: [] } : await removeDaemonSets(pass, own.removable);
-  const sections = await Promise.all(reconciling.map((step) => finishDaemonSet(step, waitSeconds)));
-  return overallOutcome(sections, removal, own.warnings);
+  const finished = await Promise.all(reconciling.map((step) => finishDaemonSet(step, waitSeconds)));
+  const outcome = overallOutcome(finished.map(({ outcome: section }) => section), removal, own.warnings);
+  // A pass that exits 2 writes nothing, the status ConfigMap included.
+  if (rejected) return outcome;
+  const measured = finished.flatMap(({ outcome: section, latest }) => (latest === undefined ? [] : [{ daemonSet: latest, unconfirmed: new Set(section.refresh?.unresolved.map(({ image }) => image)) }]));
+  const { coverage, warnings } = await coverPass(pass, measured);
+  return { ...outcome, coverage, warnings: [...outcome.warnings, ...warnings] };
 }

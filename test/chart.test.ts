@@ -16,6 +16,7 @@ import {
   containerEnvironment,
   cronJobPodSpec,
   find,
+  passConfigMap,
   helm,
   helmTemplate,
   KUBE_VERSION,
@@ -70,13 +71,13 @@ function objectsOf(values: unknown): KubeObject[] {
 }
 
 function configData(objects: KubeObject[]): Record<string, string> {
-  return find(objects, 'ConfigMap').data as Record<string, string>;
+  return passConfigMap(objects).data as Record<string, string>;
 }
 
 /** The environment the pass gets in the CronJob's pod, ConfigMap included. */
 function passEnvironment(objects: KubeObject[]): Record<string, string> {
   const container = cronJobPodSpec(find(objects, 'CronJob')).containers[0]!;
-  return containerEnvironment(container, { [find(objects, 'ConfigMap').metadata.name!]: configData(objects) }, NS);
+  return containerEnvironment(container, { [passConfigMap(objects).metadata.name!]: configData(objects) }, NS);
 }
 
 /**
@@ -113,11 +114,12 @@ describe('helm lint', () => {
 describe('objects rendered from the upstream README example values', () => {
   const objects = renderChart({ release: RELEASE, namespace: NS, values: upstreamHelmValues });
 
-  it('are the ServiceAccount, Roles, RoleBindings, ConfigMap, CronJob and first-pass Job', () => {
+  it('are the ServiceAccount, Roles, RoleBindings, ConfigMaps (environment and status), CronJob and first-pass Job', () => {
     const hooks = (o: KubeObject) => (o.metadata.annotations as Record<string, string> | undefined)?.['helm.sh/hook'];
     const plain = objects.filter((o) => !hooks(o)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     assert.deepEqual(plain, [
       'ConfigMap/k8s-image-puller',
+      'ConfigMap/kubernetes-image-puller-status',
       'CronJob/kubernetes-image-puller',
       'Job/kubernetes-image-puller-first-pass-1',
       'Role/k8s-image-puller',
@@ -157,13 +159,17 @@ describe('objects rendered from the upstream README example values', () => {
 
   it('grant the Role exactly the verbs the pass needs, in its namespace only', () => {
     const role = find(objects, 'Role', 'k8s-image-puller');
+    const data = configData(objects);
     assert.deepEqual(role['rules'], [
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'], resourceNames: [`${String(data['DAEMONSET_NAME'])}-status`] },
     ]);
     assert.equal(objects.some((o) => o.kind.startsWith('Cluster')), false, 'nothing cluster-wide');
+    const status = find(objects, 'ConfigMap', `${String(data['DAEMONSET_NAME'])}-status`);
+    assert.equal(status['data'], undefined, 'made empty: the pass writes the data, helm upgrade leaves it alone');
     const binding = find(objects, 'RoleBinding', 'k8s-image-puller');
     assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-image-puller' });
     assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);

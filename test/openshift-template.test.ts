@@ -18,6 +18,7 @@ import {
   containerEnvironment,
   cronJobPodSpec,
   find,
+  passConfigMap,
   openshiftDir,
   openshiftTemplateFiles,
   processOpenShiftTemplates,
@@ -233,7 +234,7 @@ describe('every parameter of the upstream templates is accepted by oc process -p
   const processed = (file: keyof typeof everyUpstreamOpenShiftParameter) =>
     processTemplate(loadTemplate(join(openshiftDir, file)), everyUpstreamOpenShiftParameter[file], { random: () => 0 });
   const app = processed('app.yaml');
-  const configMap = find(processed('configmap.yaml'), 'ConfigMap');
+  const configMap = passConfigMap(processed('configmap.yaml'));
   const params = everyUpstreamOpenShiftParameter;
 
   it('app.yaml: what configured the Go puller\'s Deployment configures the pass\'s pod', () => {
@@ -316,8 +317,8 @@ describe('templates processed with the upstream example parameters match the cha
   });
 
   it('same ConfigMap, except the UID the platform assigns on OpenShift', () => {
-    const t = { ...(find(fromTemplates, 'ConfigMap')['data'] as Record<string, string>) };
-    const c = { ...(find(fromChart, 'ConfigMap')['data'] as Record<string, string>) };
+    const t = { ...(passConfigMap(fromTemplates)['data'] as Record<string, string>) };
+    const c = { ...(passConfigMap(fromChart)['data'] as Record<string, string>) };
     assert.equal(t['CACHING_RUN_AS_USER'], '');
     assert.equal(c['CACHING_RUN_AS_USER'], '65532');
     delete t['CACHING_RUN_AS_USER'];
@@ -334,7 +335,7 @@ describe('templates processed with the upstream example parameters match the cha
 
   it('same pass environment, ServiceAccount, security context and failure policy', () => {
     const configMaps = (objects: KubeObject[]) => ({
-      [find(objects, 'ConfigMap').metadata.name!]: find(objects, 'ConfigMap')['data'] as Record<string, string>,
+      [passConfigMap(objects).metadata.name!]: passConfigMap(objects)['data'] as Record<string, string>,
     });
     const tPod = cronJobPodSpec(find(fromTemplates, 'CronJob'));
     const cPod = cronJobPodSpec(find(fromChart, 'CronJob'));

@@ -28,7 +28,7 @@ describe('overallOutcome', () => {
     const outcome = overallOutcome([only], nothingRemoved, ['w']);
     assert.deepEqual(outcome, {
       exitCode: ExitCode.unhealthy, action: 'updated', changed: ['spec.x'], tolerated: ['spec.y'], rollout: complete, diagnosis: ['d'], error: 'slow',
-      rejected: [], refresh: undefined, waitedMs: 7, diagnosisMs: 2, daemonSets: [only], removed: [], warnings: ['w'],
+      rejected: [], refresh: undefined, waitedMs: 7, diagnosisMs: 2, daemonSets: [only], removed: [], warnings: ['w'], coverage: [],
     });
   });
 

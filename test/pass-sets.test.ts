@@ -9,7 +9,7 @@ import { ExitCode, worstExitCode } from '../src/exit-codes.ts';
 import type { DaemonSet } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
-import { MemoryCluster } from './support/memory-cluster.ts';
+import { MemoryCluster, QUIET_PASS_REQUESTS } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
 import { fixedClock, silent, yieldToTimers } from './support/run-pass.ts';
 
@@ -65,7 +65,7 @@ describe('a pass over image sets', () => {
     assert.equal(cluster.daemonSets.get('kip')?.spec.template.spec.nodeSelector, undefined, 'the IMAGES set inherits NODE_SELECTOR, empty here');
   });
 
-  it('when everything is in order makes one request, a LIST by label, however many DaemonSets, and writes nothing', async () => {
+  it('when everything is in order reads its DaemonSets in one LIST by label, however many, measures coverage and writes nothing', async () => {
     for (const max of ['', '1']) {
       const cluster = new MemoryCluster();
       const configured = { ...env(gpu, zoneB), MAX_IMAGES_PER_DAEMONSET: max };
@@ -76,7 +76,7 @@ describe('a pass over image sets', () => {
       assert.deepEqual([quiet.exitCode, quiet.action], [0, 'unchanged']);
       assert.equal(quiet.daemonSets.length, max === '' ? 3 : 5);
       assert.deepEqual(cluster.reads, [`list ${OWN_SELECTOR}`]);
-      assert.equal(cluster.requests().total - before, 1);
+      assert.equal(cluster.requests().total - before, QUIET_PASS_REQUESTS);
       assert.deepEqual(cluster.writes.slice(writes), []);
     }
   });
@@ -144,6 +144,19 @@ describe('a pass over image sets', () => {
     assert.match(outcome.daemonSets[0]?.error ?? '', /not written: the API server rejected the DaemonSet kip-gpu/);
     assert.deepEqual([outcome.removed, cluster.writes.slice(writes)], [[], []]);
     assert.deepEqual([...cluster.daemonSets.entries()].map(([name, daemonSet]) => [name, daemonSet.metadata.resourceVersion]), before.map(([name, daemonSet]) => [name, daemonSet.metadata.resourceVersion]));
+  });
+
+  it('a rejected set beside an unchanged one: exit 2, and the status ConfigMap is not rewritten either', async () => {
+    const cluster = new MemoryCluster();
+    await pass(cluster, env(gpu));
+    const statusWrites = cluster.configMapWrites.length;
+    // The unchanged DaemonSet's coverage changes (a node joined), so only the rule for exit 2 holds the write back.
+    cluster.podsByDaemonSet.set('kip', [{ metadata: { name: 'kip-n1' }, spec: { nodeName: 'n1', containers: [] } }]);
+    cluster.rejectedOnly = new Set(['kip-gpu']);
+    cluster.rejectedFields = ['spec.template.spec.tolerations[0].tolerationSeconds'];
+    const outcome = await pass(cluster, env({ ...gpu, images: 'cuda=nvcr.io/nvidia/cuda:13' }));
+    assert.deepEqual([outcome.exitCode, outcome.daemonSets.map(({ action }) => action)], [2, ['unchanged', 'failed']]);
+    assert.deepEqual([outcome.coverage, cluster.configMapWrites.length], [[], statusWrites]);
   });
 
   it('a new set the API server rejects is caught by a dry run before the other sets are written', async () => {

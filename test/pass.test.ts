@@ -8,7 +8,7 @@ import type { DaemonSet } from '../src/k8s-types.ts';
 import { runPass } from '../src/pass.ts';
 import { rateLimitWarnings, tagImages } from '../src/pass/digests.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
-import { MemoryCluster } from './support/memory-cluster.ts';
+import { MemoryCluster, QUIET_PASS_REQUESTS } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
 import { goPullerDaemonSet } from './support/go-puller.ts';
 import { START, fixedClock, silent, yieldToTimers } from './support/run-pass.ts';
@@ -32,7 +32,7 @@ function pass(cluster: MemoryCluster, env: Record<string, string> = {}, interrup
 const digestOf = (seed: string): string => `sha256:${seed.repeat(64).slice(0, 64)}`;
 
 describe('runPass', () => {
-  it('creates, waits for the rollout and reports healthy; the next pass makes one read and no writes', async () => {
+  it('creates, waits for the rollout and reports healthy; the next pass makes its quiet reads and no writes', async () => {
     const cluster = new MemoryCluster();
     const first = await pass(cluster);
     assert.equal(first.exitCode, 0);
@@ -42,8 +42,9 @@ describe('runPass', () => {
     const second = await pass(cluster);
     assert.equal(second.exitCode, 0);
     assert.equal(second.action, 'unchanged');
-    assert.equal(cluster.requests().total - before, 1);
+    assert.equal(cluster.requests().total - before, QUIET_PASS_REQUESTS);
     assert.deepEqual(cluster.writes, ['create', 'event']);
+    assert.deepEqual(cluster.configMapWrites, ['kubernetes-image-puller-status'], 'the status ConfigMap is written once, not again on a quiet pass');
   });
 
   it('updates drift in place and records it', async () => {
@@ -140,7 +141,7 @@ describe('runPass', () => {
     assert.deepEqual(cluster.daemonSet?.metadata.ownerReferences, [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'puller', uid: 'cron-uid', controller: false, blockOwnerDeletion: false }]);
     const before = cluster.requests().total;
     await pass(cluster, { CRONJOB_NAME: 'puller' });
-    assert.equal(cluster.requests().total - before, 1, 'a healthy owned DaemonSet still costs one read');
+    assert.equal(cluster.requests().total - before, QUIET_PASS_REQUESTS, 'a healthy owned DaemonSet costs no more than a quiet pass');
   });
 
   it('recreates when the selector must change, with the new selector and the CronJob owner it had', async () => {
@@ -534,7 +535,7 @@ describe('runPass against a platform that mutates or rejects', () => {
       assert.equal(outcome.action, 'unchanged', `pass ${String(round + 1)}`);
       assert.deepEqual(outcome.tolerated, ['spec.template.metadata.labels.policy.example/team']);
       const after = cluster.requests();
-      assert.deepEqual([after.total - before.total, (after.byVerb.PUT ?? 0) - (before.byVerb.PUT ?? 0)], [2, 1], 'one GET and one dry-run PUT');
+      assert.deepEqual([after.total - before.total, (after.byVerb.PUT ?? 0) - (before.byVerb.PUT ?? 0)], [QUIET_PASS_REQUESTS + 1, 1], 'a quiet pass\'s reads and one dry-run PUT');
     }
     assert.deepEqual(cluster.writes, ['create', 'event']);
     assert.equal(cluster.daemonSet?.metadata.generation, 1);
@@ -640,7 +641,7 @@ describe('runPass refreshing by digest', () => {
     assert.equal(annotation(cluster), `{"nginx:1":"${digestOf('1')}","redis:7":"${digestOf('7')}"}`);
     const before = cluster.requests().total;
     const quiet = await pass(cluster, { ...digestMode, CACHING_INTERVAL_HOURS: '1' }, undefined, registry);
-    assert.deepEqual([quiet.action, cluster.requests().total - before], ['unchanged', 1]);
+    assert.deepEqual([quiet.action, cluster.requests().total - before], ['unchanged', QUIET_PASS_REQUESTS]);
     assert.deepEqual(registry.asked.flat(), ['nginx:1', 'redis:7', 'nginx:1', 'redis:7'], 'tag images only, once per pass');
     assert.deepEqual(cluster.writes, ['create', 'event']);
   });

@@ -20,7 +20,7 @@ function section(name: string, set: string, extra: Partial<DaemonSetOutcome> = {
 function outcome(sections: DaemonSetOutcome[], extra: Partial<PassOutcome> = {}): PassOutcome {
   return {
     exitCode: 0, action: 'unchanged', changed: [], tolerated: [], rollout: { complete: true, observed: true, desired: 9, updated: 9, ready: 8, available: 9 },
-    diagnosis: [], error: undefined, rejected: [], refresh: undefined, waitedMs: 0, diagnosisMs: 0, daemonSets: sections, removed: [], warnings: [], ...extra,
+    diagnosis: [], error: undefined, rejected: [], refresh: undefined, waitedMs: 0, diagnosisMs: 0, daemonSets: sections, removed: [], warnings: [], coverage: [], ...extra,
   };
 }
 

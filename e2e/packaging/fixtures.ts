@@ -233,6 +233,13 @@ export function find(objects: KubeObject[], kind: string, name?: string): KubeOb
   return match;
 }
 
+/** The ConfigMap that is the pass's environment (not the status ConfigMap beside it). */
+export function passConfigMap(objects: KubeObject[]): KubeObject {
+  const match = objects.find((o) => o.kind === 'ConfigMap' && typeof (o['data'] as Record<string, unknown> | undefined)?.['IMAGES'] === 'string');
+  if (!match) throw new Error(`no ConfigMap with IMAGES among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return match;
+}
+
 /** Reads a nested field by a dotted path; numbers index arrays. */
 export function at(obj: unknown, path: string): unknown {
   let node: unknown = obj;

@@ -3,6 +3,7 @@
 // per DaemonSet.
 import type { RequestCounts } from '../cluster.ts';
 import type { Config } from '../config.ts';
+import { coverageSummary } from '../coverage/report.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { DaemonSetOutcome, PassOutcome } from '../pass.ts';
 import type { RegistryRequestCounts } from '../registry/client.ts';
@@ -22,7 +23,12 @@ function registrySection(outcome: PassOutcome, requests: RegistryRequestCounts):
   };
 }
 
-function daemonSetSection(section: DaemonSetOutcome): Record<string, unknown> {
+function coverageOf(outcome: PassOutcome, daemonSet: string): Record<string, unknown> {
+  const measured = outcome.coverage.find((entry) => entry.daemonSet === daemonSet);
+  return measured === undefined ? {} : { coverage: coverageSummary(measured.coverage) };
+}
+
+function daemonSetSection(section: DaemonSetOutcome, outcome: PassOutcome): Record<string, unknown> {
   return {
     daemonset: section.name,
     set: section.set,
@@ -35,6 +41,7 @@ function daemonSetSection(section: DaemonSetOutcome): Record<string, unknown> {
     ready: section.rollout?.ready,
     updated: section.rollout?.updated,
     available: section.rollout?.available,
+    ...coverageOf(outcome, section.name),
     exitCode: section.exitCode,
     ...(section.diagnosis.length === 0 ? {} : { diagnosis: section.diagnosis }),
     ...(section.error === undefined ? {} : { error: section.error }),
@@ -69,6 +76,7 @@ export function passSummary(
     ready: outcome.rollout?.ready,
     updated: outcome.rollout?.updated,
     available: outcome.rollout?.available,
+    ...(sections ? {} : coverageOf(outcome, config.daemonSetName)),
     durationMs: figures.durationMs,
     waitedMs: outcome.waitedMs,
     ...(outcome.diagnosisMs === 0 ? {} : { diagnosisMs: outcome.diagnosisMs }),
@@ -80,6 +88,6 @@ export function passSummary(
     ...(outcome.rejected.length === 0 ? {} : { invalid: [...new Set(outcome.rejected.map((rejected) => rejected.variable))] }),
     ...(warnings.length === 0 ? {} : { warnings }),
     ...(outcome.removed.length === 0 ? {} : { removed: outcome.removed }),
-    ...(sections ? { daemonSets: outcome.daemonSets.map(daemonSetSection) } : {}),
+    ...(sections ? { daemonSets: outcome.daemonSets.map((section) => daemonSetSection(section, outcome)) } : {}),
   };
 }

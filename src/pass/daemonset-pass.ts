@@ -121,11 +121,24 @@ export async function reconcileDaemonSet(ctx: PassContext, planned: PlannedDaemo
   }
 }
 
-export async function finishDaemonSet({ ctx, planned, partial, reconciled }: Reconciling, waitSeconds: number): Promise<DaemonSetOutcome> {
+/** A DaemonSet's outcome and the DaemonSet as last read, when the pass got that far (its coverage is measured from it). */
+export interface Finished {
+  outcome: DaemonSetOutcome;
+  latest: DaemonSet | undefined;
+}
+
+export async function finishDaemonSet(step: Reconciling, waitSeconds: number): Promise<Finished> {
+  let latest: DaemonSet | undefined = step.reconciled?.daemonSet;
+  const outcome = await finishing(step, waitSeconds, (read) => { latest = read; });
+  return { outcome, latest };
+}
+
+async function finishing({ ctx, planned, partial, reconciled }: Reconciling, waitSeconds: number, lastRead: (daemonSet: DaemonSet) => void): Promise<DaemonSetOutcome> {
   if (reconciled === undefined) return partial;
   const { config } = ctx;
   try {
     const { rollout, latest, waitedMs } = await awaitRollout(ctx, reconciled.daemonSet);
+    lastRead(latest);
     if (rollout.complete) {
       if (rollout.desired === 0) ctx.log.warn('no node matches the DaemonSet\'s node selector, affinity and tolerations; nothing is cached', { daemonset: config.daemonSetName });
       return { ...partial, rollout, waitedMs };

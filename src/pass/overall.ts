@@ -1,6 +1,7 @@
 // The outcome of a pass from those of its DaemonSets: the worst verdict, and figures that add up.
 // With one DaemonSet and nothing removed it is that DaemonSet's outcome, field for field, so an
 // install without image sets reports exactly what it always did.
+import type { DaemonSetCoverage } from '../coverage/report.ts';
 import { ExitCode, worstExitCode } from '../exit-codes.ts';
 import type { Rollout } from '../health.ts';
 import type { RejectedValue } from './context.ts';
@@ -20,6 +21,8 @@ export interface PassOutcome extends Omit<DaemonSetOutcome, 'name' | 'set' | 'ch
   removed: string[];
   /** Sentences for the log and the summary about the pass as a whole. */
   warnings: string[];
+  /** How far each DaemonSet covers its nodes, as measured at the end of the pass; empty when it was not. */
+  coverage: DaemonSetCoverage[];
 }
 
 function overallAction(sections: readonly DaemonSetOutcome[], removed: readonly string[], exitCode: ExitCode): OverallAction {
@@ -73,7 +76,7 @@ export function overallOutcome(sections: readonly DaemonSetOutcome[], removal: R
   const [only] = sections;
   if (sections.length === 1 && only !== undefined && removal.removed.length === 0 && removal.failures.length === 0) {
     const { action, changed, tolerated, rollout, diagnosis, error, rejected, refresh, waitedMs, diagnosisMs } = only;
-    return { exitCode, action, changed, tolerated, rollout, diagnosis, error, rejected, refresh, waitedMs, diagnosisMs, daemonSets: [only], removed: [], warnings: [...warnings] };
+    return { exitCode, action, changed, tolerated, rollout, diagnosis, error, rejected, refresh, waitedMs, diagnosisMs, daemonSets: [only], removed: [], warnings: [...warnings], coverage: [] };
   }
   const errors = [...sections.flatMap((section) => (section.error === undefined ? [] : named(section, [section.error]))), ...removal.failures];
   return {
@@ -92,5 +95,6 @@ export function overallOutcome(sections: readonly DaemonSetOutcome[], removal: R
     daemonSets: [...sections],
     removed: removal.removed,
     warnings: [...warnings],
+    coverage: [],
   };
 }

@@ -59,6 +59,8 @@ export function shareCluster(cluster: Cluster, maxInFlight = MAX_REQUESTS_IN_FLI
     readCronJobUid: once((name) => turn(() => cluster.readCronJobUid(name))),
     readSecret: once((name) => turn(() => cluster.readSecret(name))),
     readDeployment: once((name) => turn(() => cluster.readDeployment(name))),
+    readConfigMap: (name) => turn(() => cluster.readConfigMap(name)),
+    writeConfigMap: (name, data, labels, resourceVersion) => turn(() => cluster.writeConfigMap(name, data, labels, resourceVersion)),
     listWarningEvents: (uid) => turn(() => cluster.listWarningEvents(uid)),
     recordEvent: (daemonSet, type, reason, message) => turn(() => cluster.recordEvent(daemonSet, type, reason, message)),
     requests: () => cluster.requests(),

@@ -1,7 +1,7 @@
 // The namespace as a pass sees it through the Cluster interface (the one kube.ts implements over
 // HTTP), in memory, for the pass tests. The real API server is exercised by the e2e suite.
 import { ApiError } from '../../src/cluster.ts';
-import type { Cluster, DeploymentRecord, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
+import type { Cluster, ConfigMapRecord, DeploymentRecord, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
 import type { DaemonSet, Pod } from '../../src/k8s-types.ts';
 
 const DEFAULT_NAME = 'kubernetes-image-puller';
@@ -45,6 +45,10 @@ export class MemoryCluster implements Cluster {
   /** When set, strict validation rejects only the objects of these DaemonSets. */
   rejectedOnly: Set<string> | undefined;
   warningEvents: WarningEvent[] = [];
+  /** ConfigMaps by name (the status ConfigMap), and each write to one, by name. */
+  configMaps = new Map<string, ConfigMapRecord & { labels?: Record<string, string> }>();
+  configMapWrites: string[] = [];
+  #configMapVersion = 0;
   #reads = new Map<string, number>();
   #created = 0;
   #counts: RequestCounts = { total: 0, byVerb: {} };
@@ -196,8 +200,31 @@ export class MemoryCluster implements Cluster {
     });
   }
   async *listPods(labelSelector: string) {
-    const instance = /app\.kubernetes\.io\/instance=([^,]+)/.exec(labelSelector)?.[1] ?? '';
-    yield await this.#request('GET', () => structuredClone(this.podsByDaemonSet.get(instance) ?? []));
+    const instance = /app\.kubernetes\.io\/instance=([^,]+)/.exec(labelSelector)?.[1];
+    if (instance !== undefined) {
+      yield await this.#request('GET', () => structuredClone(this.podsByDaemonSet.get(instance) ?? []));
+      return;
+    }
+    // The install's selector: every DaemonSet's pods, each labelled with its DaemonSet as the controller labels them.
+    yield await this.#request('GET', () => [...this.podsByDaemonSet].flatMap(([owner, pods]) => pods.map((pod) => {
+      const copy = structuredClone(pod);
+      copy.metadata.labels = { 'app.kubernetes.io/instance': owner, ...copy.metadata.labels };
+      return copy;
+    })));
+  }
+  readConfigMap(name: string) {
+    return this.#request('GET', () => structuredClone(this.configMaps.get(name)));
+  }
+  writeConfigMap(name: string, data: Record<string, string>, labels: Record<string, string>, resourceVersion?: string) {
+    return this.#request(resourceVersion === undefined ? 'POST' : 'PATCH', () => {
+      const live = this.configMaps.get(name);
+      if (resourceVersion === undefined ? live !== undefined : live?.resourceVersion !== resourceVersion) {
+        throw new ApiError({ status: 409, reason: 'Conflict', message: `configmaps "${name}" changed`, verb: resourceVersion === undefined ? 'create' : 'update', resource: 'configmaps' });
+      }
+      this.#configMapVersion += 1;
+      this.configMaps.set(name, { data: { ...data }, resourceVersion: String(this.#configMapVersion), labels: { ...(live === undefined ? labels : live.labels) } });
+      this.configMapWrites.push(name);
+    });
   }
   readCronJobUid() {
     return this.#request('GET', () => this.cronJobUid);
@@ -234,3 +261,9 @@ export class MemoryCluster implements Cluster {
     return structuredClone(this.#counts);
   }
 }
+
+/**
+ * What a pass with nothing to change asks, by its design: one LIST of its DaemonSets, then the
+ * coverage, one LIST of its pods (one page here) and one GET of the status ConfigMap.
+ */
+export const QUIET_PASS_REQUESTS = 3;

@@ -1,0 +1,65 @@
+// The pass's last step: how far each of its DaemonSets covers the nodes, from one paged LIST of the
+// install's pods; a warning and an Event for nodes at another digest; and the status ConfigMap,
+// written only when the coverage changed, so a quiet pass still writes nothing. None of it changes
+// the exit code: a pass that cannot measure says so and ends as it would have.
+import { ApiError } from '../cluster.ts';
+import { measureCoverage } from '../coverage/measure.ts';
+import type { MeasuredDaemonSet } from '../coverage/measure.ts';
+import { staleDigestWarnings, statusData } from '../coverage/report.ts';
+import type { DaemonSetCoverage } from '../coverage/report.ts';
+import { PROGRAM_NAME } from '../desired.ts';
+import type { DaemonSet } from '../k8s-types.ts';
+import type { PassContext } from './context.ts';
+
+export interface CoverageStep {
+  coverage: DaemonSetCoverage[];
+  warnings: string[];
+}
+
+/** One per install, whatever the number of its image sets and chunks. */
+export function statusConfigMapName(install: string): string {
+  return `${install}-status`;
+}
+
+export const STALE_DIGEST_REASON = 'StaleDigest';
+const MAX_EVENT_MESSAGE = 1000;
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function writeStatus(ctx: PassContext, coverage: readonly DaemonSetCoverage[]): Promise<string[]> {
+  const name = statusConfigMapName(ctx.config.daemonSetName);
+  const data = statusData(coverage);
+  try {
+    const live = await ctx.retrying(() => ctx.cluster.readConfigMap(name));
+    if (live !== undefined && Object.keys(data).every((key) => live.data[key] === data[key]) && Object.keys(live.data).length === Object.keys(data).length) return [];
+    await ctx.retrying(() => ctx.cluster.writeConfigMap(name, data, { 'app.kubernetes.io/managed-by': PROGRAM_NAME, 'app.kubernetes.io/name': PROGRAM_NAME }, live?.resourceVersion));
+    return [];
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) {
+      return [`the ServiceAccount may not write the status ConfigMap ${name} (403 Forbidden), so it holds an older coverage or none; the chart's Role grants get and update on it and the chart creates it (helm upgrade, or process openshift/serviceaccount.yaml again)`];
+    }
+    return [`could not write the status ConfigMap ${name}: ${reason(error)}`];
+  }
+}
+
+/** Measures the DaemonSets the pass finished with (as last read), in the order given. */
+export async function coverPass(ctx: PassContext, finished: readonly MeasuredDaemonSet[]): Promise<CoverageStep> {
+  if (finished.length === 0) return { coverage: [], warnings: [] };
+  let coverage: DaemonSetCoverage[];
+  try {
+    coverage = await ctx.retrying(() => measureCoverage(ctx.cluster, finished));
+  } catch (error) {
+    return { coverage: [], warnings: [`could not list the caching pods to measure coverage: ${reason(error)}`] };
+  }
+  const warnings: string[] = [];
+  for (const [index, entry] of coverage.entries()) {
+    const stale = staleDigestWarnings(entry);
+    warnings.push(...stale);
+    const daemonSet: DaemonSet | undefined = finished[index]?.daemonSet;
+    if (stale.length > 0 && daemonSet !== undefined) await ctx.record(daemonSet, 'Warning', STALE_DIGEST_REASON, stale.join('; ').slice(0, MAX_EVENT_MESSAGE));
+  }
+  warnings.push(...await writeStatus(ctx, coverage));
+  return { coverage, warnings };
+}
