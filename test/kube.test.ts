@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, ClusterConfigError } from '../src/cluster.ts';
-import type { Cluster } from '../src/cluster.ts';
-import { createCluster, loadKubeConfig } from '../src/kube.ts';
-import type { DaemonSet } from '../src/k8s-types.ts';
+import { ApiError, ClusterConfigError } from '../src/kube/cluster.ts';
+import type { Cluster } from '../src/kube/cluster.ts';
+import { createCluster, loadKubeConfig } from '../src/kube/kube.ts';
+import type { DaemonSet } from '../src/kube/k8s-types.ts';
 import { ApiServer, status } from './support/api-server.ts';
 
 const DAEMONSET_PATH = '/apis/apps/v1/namespaces/cache/daemonsets/kip';

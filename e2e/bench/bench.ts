@@ -19,8 +19,8 @@ import {
   waitFor,
   type AuditEvent,
 } from '../lib/harness.ts';
-import type { PodSpec } from '../../src/k8s-types.ts';
-import { podReservation, type Reservation } from '../../src/reservation.ts';
+import type { PodSpec } from '../../src/kube/k8s-types.ts';
+import { podReservation, type Reservation } from '../../src/plan/reservation.ts';
 import { byVerb, eventsPerRun, measure, mib, repeat, serverMs, stats, type Measured, type TimedEvent } from './measure.ts';
 import { Report, mibText, ms, quotaText, reservationText, sec, spread, upstreamReservation } from './report.ts';
 

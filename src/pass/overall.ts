@@ -1,8 +1,8 @@
 // The outcome of a pass from those of its DaemonSets: the worst verdict, and figures that add up.
 // With one DaemonSet and nothing removed it is that DaemonSet's outcome, field for field, so an
 // install without image sets reports exactly what it always did.
-import { ExitCode, worstExitCode } from '../exit-codes.ts';
-import type { Rollout } from '../health.ts';
+import { ExitCode, worstExitCode } from './exit-codes.ts';
+import type { Rollout } from './health.ts';
 import type { RejectedValue } from './context.ts';
 import type { DaemonSetOutcome } from './daemonset-pass.ts';
 import type { DigestRefresh } from './digests.ts';

@@ -9,10 +9,10 @@
 // carries the install (DAEMONSET_NAME) and its set, so a pass can tell its own DaemonSets, among
 // all the puller's in the namespace, from those of another install.
 import { chunkImages } from './chunks.ts';
-import type { Config } from './config.ts';
+import type { Config } from '../config/config.ts';
 import { PROGRAM_NAME } from './desired.ts';
-import { DEFAULT_SET } from './image-sets.ts';
-import type { ImageSet, SetField } from './image-sets.ts';
+import { DEFAULT_SET } from '../config/image-sets.ts';
+import type { ImageSet, SetField } from '../config/image-sets.ts';
 
 export const INSTALL_LABEL = `${PROGRAM_NAME}/install`;
 export const SET_LABEL = `${PROGRAM_NAME}/set`;
