@@ -21,7 +21,7 @@ import {
   parseWholeNumber,
 } from './config-parsers.ts';
 import type { CachedImage, Toleration } from './config-parsers.ts';
-import { planProblems } from '../plan/daemonset-plan.ts';
+import { planProblems } from './daemonset-names.ts';
 import { parseImageSets } from './image-sets.ts';
 import type { ImageSet } from './image-sets.ts';
 import type { Json } from '../kube/k8s-types.ts';

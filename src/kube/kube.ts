@@ -16,7 +16,7 @@ import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ApiError, ClusterConfigError } from './cluster.ts';
 import type { Cluster, EventType, RequestCounts } from './cluster.ts';
-import { PROGRAM_NAME } from '../plan/desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import type { DaemonSet, Pod } from './k8s-types.ts';
 
 // Pages of 250 pods bound the memory a diagnosis needs on large clusters.

@@ -1,6 +1,7 @@
 // What one pass should do, given the desired DaemonSet, the live one and the time. Pure: the
 // pass (pass.ts) carries out the decision.
-import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from '../plan/desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL, REFRESHED_AT_ANNOTATION } from '../plan/desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
 import type { DeploymentRecord } from '../kube/cluster.ts';
 import { foreignReason } from './ownership.ts';

@@ -4,7 +4,8 @@
 import { ApiError } from '../kube/cluster.ts';
 import { goPullerDeploymentState, goPullerOwner } from './decide.ts';
 import type { GoPullerDeploymentState } from './decide.ts';
-import { MANAGED_BY_LABEL, PROGRAM_NAME } from '../plan/desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL } from '../plan/desired.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
 import { PassError } from './context.ts';

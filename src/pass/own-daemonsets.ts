@@ -3,7 +3,8 @@
 // this install's DaemonSets that no set describes any more.
 import { ApiError } from '../kube/cluster.ts';
 import type { PlannedDaemonSet } from '../plan/daemonset-plan.ts';
-import { MANAGED_BY_LABEL, PROGRAM_NAME } from '../plan/desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL } from '../plan/desired.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
 import { removable } from './ownership.ts';
 import type { PassContext } from './context.ts';

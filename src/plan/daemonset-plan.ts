@@ -2,21 +2,21 @@
 // the others), or one per chunk when MAX_IMAGES_PER_DAEMONSET splits a set. Each gets a Config of
 // its own (its name, images and scheduling), so desiredDaemonSet describes it as it describes any.
 //
-// Names: the IMAGES set keeps DAEMONSET_NAME, so an install without IMAGE_SETS keeps the very
-// DaemonSet it always had; a set s is DAEMONSET_NAME-s. A split set's first chunk keeps that name
-// and the next ones add -2, -3, …, so a set that grows past the limit keeps its DaemonSet.
+// Names (config/daemonset-names.ts, where loadConfig checks them): the IMAGES set keeps
+// DAEMONSET_NAME, so an install without IMAGE_SETS keeps the very DaemonSet it always had; a set s
+// is DAEMONSET_NAME-s. A split set's first chunk keeps that name and the next ones add -2, -3, …,
+// so a set that grows past the limit keeps its DaemonSet.
 // Labels: every DaemonSet but the one named DAEMONSET_NAME (which keeps its labels unchanged)
 // carries the install (DAEMONSET_NAME) and its set, so a pass can tell its own DaemonSets, among
 // all the puller's in the namespace, from those of another install.
 import { chunkImages } from './chunks.ts';
 import type { Config } from '../config/config.ts';
-import { PROGRAM_NAME } from './desired.ts';
+import { PROGRAM_NAME, daemonSetNameFor, setsOf } from '../config/daemonset-names.ts';
 import { DEFAULT_SET } from '../config/image-sets.ts';
 import type { ImageSet, SetField } from '../config/image-sets.ts';
 
 export const INSTALL_LABEL = `${PROGRAM_NAME}/install`;
 export const SET_LABEL = `${PROGRAM_NAME}/set`;
-const MAX_NAME_LENGTH = 63;
 const OVERRIDABLE: SetField[] = ['images', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName'];
 
 export interface PlannedDaemonSet {
@@ -28,20 +28,6 @@ export interface PlannedDaemonSet {
   /** The fields the set gives itself: the API server's rejection of one is traced to IMAGE_SETS. */
   overrides: SetField[];
   config: Config;
-}
-
-export interface PlanProblem {
-  variable: 'IMAGE_SETS' | 'DAEMONSET_NAME';
-  problem: string;
-}
-
-export function daemonSetNameFor(installName: string, set: string, chunk: number): string {
-  const stem = set === DEFAULT_SET ? installName : `${installName}-${set}`;
-  return chunk === 1 ? stem : `${stem}-${String(chunk)}`;
-}
-
-function setsOf(config: Config): ImageSet[] {
-  return [...(config.images.length === 0 ? [] : [{ name: DEFAULT_SET, images: config.images }]), ...config.imageSets];
 }
 
 function configFor(config: Config, set: ImageSet, images: Config['images'], name: string): Config {
@@ -72,32 +58,4 @@ export function planDaemonSets(config: Config): PlannedDaemonSet[] {
       config: configFor(config, set, images, daemonSetNameFor(config.daemonSetName, set.name, index + 1)),
     }));
   });
-}
-
-function describe(planned: PlannedDaemonSet): string {
-  const set = planned.set === DEFAULT_SET ? 'the IMAGES set' : `set "${planned.set}"`;
-  return planned.chunks === 1 ? set : `chunk ${String(planned.chunk)} of ${set}`;
-}
-
-/** Names the plan cannot have: too long for a DaemonSet, or the same for two DaemonSets. */
-export function planProblems(config: Config): PlanProblem[] {
-  const problems: PlanProblem[] = [];
-  const tooLong = new Set<string>();
-  const byName = new Map<string, PlannedDaemonSet>();
-  for (const planned of planDaemonSets(config)) {
-    const name = planned.config.daemonSetName;
-    if (name.length > MAX_NAME_LENGTH && !tooLong.has(planned.set)) {
-      tooLong.add(planned.set);
-      const isDefault = planned.set === DEFAULT_SET;
-      problems.push({
-        variable: isDefault ? 'DAEMONSET_NAME' : 'IMAGE_SETS',
-        problem: `${isDefault ? 'the IMAGES set' : `set "${planned.set}"`}: its DaemonSet would be named "${name}" (${String(name.length)} characters); ` +
-          `a DaemonSet name is at most ${String(MAX_NAME_LENGTH)}: shorten ${isDefault ? 'DAEMONSET_NAME or raise MAX_IMAGES_PER_DAEMONSET' : 'the set name or DAEMONSET_NAME'}`,
-      });
-    }
-    const earlier = byName.get(name);
-    if (earlier === undefined) byName.set(name, planned);
-    else problems.push({ variable: 'IMAGE_SETS', problem: `${describe(planned)} and ${describe(earlier)} would both be the DaemonSet "${name}"; rename one of them` });
-  }
-  return problems;
 }
