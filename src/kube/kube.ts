@@ -10,12 +10,12 @@ import {
   dumpYaml,
   setHeaderMiddleware,
 } from '@kubernetes/client-node';
-import type { ConfigurationOptions, RequestContext, V1DaemonSet } from '@kubernetes/client-node';
+import type { ConfigurationOptions, CoreV1Event, RequestContext, V1DaemonSet } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ApiError, ClusterConfigError } from './cluster.ts';
-import type { Cluster, EventType, RequestCounts } from './cluster.ts';
+import type { Cluster, DeploymentRecord, EventType, RequestCounts, SecretData, WarningEvent } from './cluster.ts';
 import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import type { DaemonSet, Pod } from './k8s-types.ts';
 
@@ -169,13 +169,27 @@ function sendAsIs(body: unknown): (request: RequestContext) => void {
   };
 }
 
-export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): Cluster {
-  const { namespace, version } = options;
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const batch = kubeConfig.makeApiClient(BatchV1Api);
+/**
+ * The one request helper every operation below goes through: the namespace, the typed clients,
+ * request options that count the request, bound it in time and set our User-Agent, and `call`,
+ * which turns whatever a request throws into an ApiError naming its verb and resource.
+ */
+interface Requests {
+  namespace: string;
+  apps: AppsV1Api;
+  core: CoreV1Api;
+  batch: BatchV1Api;
+  counts: RequestCounts;
+  /** Options for a request whose body, if any, client-node may serialize. */
+  reading: ConfigurationOptions;
+  /** Options for a request that sends `body` as it is. */
+  sending(body: unknown): ConfigurationOptions;
+  call<T>(verb: string, resource: string, request: () => Promise<T>): Promise<T>;
+}
+
+function createRequests(kubeConfig: KubeConfig, options: ClusterOptions): Requests {
   const counts: RequestCounts = { total: 0, byVerb: {} };
-  const userAgent = setHeaderMiddleware('User-Agent', `${PROGRAM_NAME}/${version}`);
+  const userAgent = setHeaderMiddleware('User-Agent', `${PROGRAM_NAME}/${options.version}`);
 
   function requestSignal(): AbortSignal {
     const untilDeadline = options.deadline === undefined ? MAX_REQUEST_MS : options.deadline() - Date.now();
@@ -201,146 +215,178 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
       ],
     };
   }
-  const reading = requestOptions();
-
-  async function call<T>(verb: string, resource: string, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      throw toApiError(error, verb, resource);
-    }
-  }
-
-  function create(body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
-    return call('create', 'daemonsets.apps', async () =>
-      plain(await apps.createNamespacedDaemonSet(
-        { namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
-        requestOptions(sendAsIs(body)),
-      )) as DaemonSet);
-  }
-
-  function replace(body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
-    return call('update', 'daemonsets.apps', async () =>
-      plain(await apps.replaceNamespacedDaemonSet(
-        { name: body.metadata.name ?? '', namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
-        requestOptions(sendAsIs(body)),
-      )) as DaemonSet);
-  }
 
   return {
-    async readDaemonSet(name) {
+    namespace: options.namespace,
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    batch: kubeConfig.makeApiClient(BatchV1Api),
+    counts,
+    reading: requestOptions(),
+    sending: (body) => requestOptions(sendAsIs(body)),
+    async call(verb, resource, request) {
       try {
-        return plain(await call('get', 'daemonsets.apps', () => apps.readNamespacedDaemonSet({ name, namespace }, reading))) as DaemonSet;
+        return await request();
       } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return undefined;
-        throw error;
+        throw toApiError(error, verb, resource);
       }
     },
-    async listDaemonSets(labelSelector) {
-      const daemonSets: DaemonSet[] = [];
-      let continueToken: string | undefined;
-      do {
-        const page = await call('list', 'daemonsets.apps', () =>
-          apps.listNamespacedDaemonSet(
-            { namespace, labelSelector, limit: DAEMONSET_PAGE_SIZE, ...(continueToken === undefined ? {} : { _continue: continueToken }) },
-            reading,
-          ));
-        continueToken = page.metadata?._continue || undefined;
-        daemonSets.push(...(plain(page.items) as DaemonSet[]));
-      } while (continueToken !== undefined);
-      return daemonSets;
+  };
+}
+
+/** The object a read returns, or undefined when the server has none (404). */
+async function unlessMissing<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+interface ListPage<T> {
+  metadata?: { _continue?: string };
+  items: T[];
+}
+
+/** A list, one page a request, the next asked only when the caller wants it. */
+async function* pagesOf<T>(list: (page: { _continue?: string }) => Promise<ListPage<T>>): AsyncGenerator<T[]> {
+  let continueToken: string | undefined;
+  do {
+    const page = await list(continueToken === undefined ? {} : { _continue: continueToken });
+    continueToken = page.metadata?._continue || undefined;
+    yield page.items;
+  } while (continueToken !== undefined);
+}
+
+async function readDaemonSet(requests: Requests, name: string): Promise<DaemonSet | undefined> {
+  const { apps, namespace, reading } = requests;
+  const daemonSet = await unlessMissing(requests.call('get', 'daemonsets.apps', () => apps.readNamespacedDaemonSet({ name, namespace }, reading)));
+  return daemonSet === undefined ? undefined : plain(daemonSet) as DaemonSet;
+}
+
+async function listDaemonSets(requests: Requests, labelSelector: string): Promise<DaemonSet[]> {
+  const { apps, namespace, reading } = requests;
+  const daemonSets: DaemonSet[] = [];
+  for await (const items of pagesOf((page) =>
+    requests.call('list', 'daemonsets.apps', () => apps.listNamespacedDaemonSet({ namespace, labelSelector, limit: DAEMONSET_PAGE_SIZE, ...page }, reading)))) {
+    daemonSets.push(...(plain(items) as DaemonSet[]));
+  }
+  return daemonSets;
+}
+
+function createDaemonSet(requests: Requests, body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
+  const { apps, namespace } = requests;
+  return requests.call('create', 'daemonsets.apps', async () =>
+    plain(await apps.createNamespacedDaemonSet(
+      { namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
+      requests.sending(body),
+    )) as DaemonSet);
+}
+
+function replaceDaemonSet(requests: Requests, body: DaemonSet, dryRun: boolean): Promise<DaemonSet> {
+  const { apps, namespace } = requests;
+  return requests.call('update', 'daemonsets.apps', async () =>
+    plain(await apps.replaceNamespacedDaemonSet(
+      { name: body.metadata.name ?? '', namespace, body: body as V1DaemonSet, fieldManager: PROGRAM_NAME, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) },
+      requests.sending(body),
+    )) as DaemonSet);
+}
+
+async function deleteDaemonSet(requests: Requests, name: string, uid: string): Promise<void> {
+  const { apps, namespace, reading } = requests;
+  await requests.call('delete', 'daemonsets.apps', () =>
+    apps.deleteNamespacedDaemonSet({ name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } }, reading));
+}
+
+async function* listPods(requests: Requests, labelSelector: string): AsyncGenerator<Pod[]> {
+  const { core, namespace, reading } = requests;
+  for await (const items of pagesOf((page) =>
+    requests.call('list', 'pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: PAGE_SIZE, ...page }, reading)))) {
+    // The model instances have the plain shape where it matters here; skipping the copy halves the memory.
+    yield items as unknown as Pod[];
+  }
+}
+
+async function readCronJobUid(requests: Requests, name: string): Promise<string | undefined> {
+  const { batch, namespace, reading } = requests;
+  const cronJob = await unlessMissing(requests.call('get', 'cronjobs.batch', () => batch.readNamespacedCronJob({ name, namespace }, reading)));
+  return cronJob?.metadata?.uid;
+}
+
+async function readDeployment(requests: Requests, name: string): Promise<DeploymentRecord | undefined> {
+  const { apps, namespace, reading } = requests;
+  const deployment = await unlessMissing(requests.call('get', 'deployments.apps', () => apps.readNamespacedDeployment({ name, namespace }, reading)));
+  if (deployment === undefined) return undefined;
+  return { uid: deployment.metadata?.uid ?? '', deleting: deployment.metadata?.deletionTimestamp !== undefined, finalizers: [...(deployment.metadata?.finalizers ?? [])] };
+}
+
+async function readSecret(requests: Requests, name: string): Promise<SecretData | undefined> {
+  const { core, namespace, reading } = requests;
+  const secret = await unlessMissing(requests.call('get', 'secrets', () => core.readNamespacedSecret({ name, namespace }, reading)));
+  return secret === undefined ? undefined : { type: secret.type ?? '', data: { ...secret.data } };
+}
+
+async function listWarningEvents(requests: Requests, daemonSetUid: string): Promise<WarningEvent[]> {
+  const { core, namespace, reading } = requests;
+  const list = await requests.call('list', 'events', () =>
+    core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${daemonSetUid},type=Warning`, limit: PAGE_SIZE }, reading));
+  return list.items.map((event) => ({
+    reason: event.reason ?? '',
+    message: event.message ?? '',
+    count: event.series?.count ?? event.count ?? 1,
+  }));
+}
+
+/** An Event on the DaemonSet, as `kubectl describe` shows it. */
+function eventOn(namespace: string, daemonSet: DaemonSet, type: EventType, reason: string, message: string): CoreV1Event {
+  const now = new Date();
+  const name = daemonSet.metadata.name ?? '';
+  return {
+    metadata: { generateName: `${name}.`, namespace },
+    involvedObject: {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      name,
+      namespace,
+      ...(daemonSet.metadata.uid === undefined ? {} : { uid: daemonSet.metadata.uid }),
+      ...(daemonSet.metadata.resourceVersion === undefined ? {} : { resourceVersion: daemonSet.metadata.resourceVersion }),
     },
-    previewCreate: (body) => create(body, true),
-    previewReplace: (body) => replace(body, true),
-    createDaemonSet: (body) => create(body, false),
-    replaceDaemonSet: (body) => replace(body, false),
-    async deleteDaemonSet(name, uid) {
-      await call('delete', 'daemonsets.apps', () =>
-        apps.deleteNamespacedDaemonSet({ name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } }, reading));
-    },
-    async *listPods(labelSelector) {
-      let continueToken: string | undefined;
-      do {
-        const page = await call('list', 'pods', () =>
-          core.listNamespacedPod(
-            { namespace, labelSelector, limit: PAGE_SIZE, ...(continueToken === undefined ? {} : { _continue: continueToken }) },
-            reading,
-          ));
-        continueToken = page.metadata?._continue || undefined;
-        // The model instances have the plain shape where it matters here; skipping the copy halves the memory.
-        yield page.items as unknown as Pod[];
-      } while (continueToken !== undefined);
-    },
-    async readCronJobUid(cronJobName) {
-      try {
-        const cronJob = await call('get', 'cronjobs.batch', () => batch.readNamespacedCronJob({ name: cronJobName, namespace }, reading));
-        return cronJob.metadata?.uid;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return undefined;
-        throw error;
-      }
-    },
-    async readDeployment(deploymentName) {
-      try {
-        const deployment = await call('get', 'deployments.apps', () => apps.readNamespacedDeployment({ name: deploymentName, namespace }, reading));
-        return { uid: deployment.metadata?.uid ?? '', deleting: deployment.metadata?.deletionTimestamp !== undefined, finalizers: [...(deployment.metadata?.finalizers ?? [])] };
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return undefined;
-        throw error;
-      }
-    },
-    async readSecret(secretName) {
-      try {
-        const secret = await call('get', 'secrets', () => core.readNamespacedSecret({ name: secretName, namespace }, reading));
-        return { type: secret.type ?? '', data: { ...secret.data } };
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return undefined;
-        throw error;
-      }
-    },
-    async listWarningEvents(daemonSetUid) {
-      const list = await call('list', 'events', () =>
-        core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${daemonSetUid},type=Warning`, limit: PAGE_SIZE }, reading));
-      return list.items.map((event) => ({
-        reason: event.reason ?? '',
-        message: event.message ?? '',
-        count: event.series?.count ?? event.count ?? 1,
-      }));
-    },
-    async recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string) {
-      const now = new Date();
-      const name = daemonSet.metadata.name ?? '';
-      await call('create', 'events', () =>
-        core.createNamespacedEvent(
-          {
-            namespace,
-            body: {
-              metadata: { generateName: `${name}.`, namespace },
-              involvedObject: {
-                apiVersion: 'apps/v1',
-                kind: 'DaemonSet',
-                name,
-                namespace,
-                ...(daemonSet.metadata.uid === undefined ? {} : { uid: daemonSet.metadata.uid }),
-                ...(daemonSet.metadata.resourceVersion === undefined ? {} : { resourceVersion: daemonSet.metadata.resourceVersion }),
-              },
-              type,
-              reason,
-              message: message.slice(0, 1024),
-              source: { component: PROGRAM_NAME },
-              reportingComponent: PROGRAM_NAME,
-              reportingInstance: hostname().slice(0, 128),
-              firstTimestamp: now,
-              lastTimestamp: now,
-              count: 1,
-            },
-          },
-          reading,
-        ));
-    },
-    requests() {
-      return { total: counts.total, byVerb: { ...counts.byVerb } };
-    },
+    type,
+    reason,
+    message: message.slice(0, 1024),
+    source: { component: PROGRAM_NAME },
+    reportingComponent: PROGRAM_NAME,
+    reportingInstance: hostname().slice(0, 128),
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
+async function recordEvent(requests: Requests, daemonSet: DaemonSet, type: EventType, reason: string, message: string): Promise<void> {
+  const { core, namespace, reading } = requests;
+  const body = eventOn(namespace, daemonSet, type, reason, message);
+  await requests.call('create', 'events', () => core.createNamespacedEvent({ namespace, body }, reading));
+}
+
+export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): Cluster {
+  const requests = createRequests(kubeConfig, options);
+  return {
+    readDaemonSet: (name) => readDaemonSet(requests, name),
+    listDaemonSets: (labelSelector) => listDaemonSets(requests, labelSelector),
+    previewCreate: (body) => createDaemonSet(requests, body, true),
+    previewReplace: (body) => replaceDaemonSet(requests, body, true),
+    createDaemonSet: (body) => createDaemonSet(requests, body, false),
+    replaceDaemonSet: (body) => replaceDaemonSet(requests, body, false),
+    deleteDaemonSet: (name, uid) => deleteDaemonSet(requests, name, uid),
+    listPods: (labelSelector) => listPods(requests, labelSelector),
+    readCronJobUid: (cronJobName) => readCronJobUid(requests, cronJobName),
+    readDeployment: (deploymentName) => readDeployment(requests, deploymentName),
+    readSecret: (secretName) => readSecret(requests, secretName),
+    listWarningEvents: (daemonSetUid) => listWarningEvents(requests, daemonSetUid),
+    recordEvent: (daemonSet, type, reason, message) => recordEvent(requests, daemonSet, type, reason, message),
+    requests: () => ({ total: requests.counts.total, byVerb: { ...requests.counts.byVerb } }),
   };
 }
 
