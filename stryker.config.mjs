@@ -6,7 +6,14 @@
 // tell that a test changed: after changing tests, rerun with --force to retest every mutant.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  mutate: ['src/decide.ts', 'src/drift.ts', 'src/pass/**/*.ts', 'src/registry/**/*.ts', 'src/config.ts', 'src/config-parsers.ts'],
+  mutate: [
+    'src/pass/**/*.ts',
+    // The files that moved into src/pass/ from the top level stay out of the scope, as before the move.
+    '!src/pass/{run,health,exit-codes,retry,rejected-fields,ownership}.ts',
+    'src/registry/**/*.ts',
+    'src/config/config.ts',
+    'src/config/config-parsers.ts',
+  ],
   testRunner: 'command',
   commandRunner: { command: 'node test/mutation/run-tests.ts' },
   coverageAnalysis: 'off',

@@ -3,18 +3,9 @@
 // it was, and the audit log must show no write by the puller.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  auditLogOrSkip,
-  auditRequests,
-  createTestNamespace,
-  deleteNamespace,
-  explain,
-  formatRequests,
-  runPass,
-  summaryOf,
-  writesIn,
-  type ProcessResult,
-} from './lib/harness.ts';
+import { createTestNamespace, deleteNamespace, type ProcessResult } from './lib/cluster.ts';
+import { explain, runPass, summaryOf } from './lib/pass-runner.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/audit.ts';
 import { assertSawPassRead, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 const goodImages = 'alpha=quay.io/kip-e2e/alpha:1.0';

@@ -9,15 +9,14 @@ import { after, describe, test } from 'node:test';
 import {
   createTestNamespace,
   deleteNamespace,
-  explain,
   getJson,
   kubeconfigPath,
   listJson,
   nodeNames,
-  runPass,
   waitFor,
   type DaemonSet,
-} from './lib/harness.ts';
+} from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
 import { assertReadyOn, expectPass, passEnv } from './lib/puller.ts';
 
 const namespaces: string[] = [];

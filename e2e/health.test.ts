@@ -3,7 +3,8 @@
 // its deadline with exit 3 and say which image and how many nodes, leaving the DaemonSet in place.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, escapeRegExp, explain, nodeNames, pullerPods, runPass, waitFor } from './lib/harness.ts';
+import { createTestNamespace, deleteNamespace, escapeRegExp, nodeNames, pullerPods, waitFor } from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
 import { assertCaches, assertReadyOn, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 const namespaces: string[] = [];

@@ -7,24 +7,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   apply,
-  auditLogOrSkip,
-  auditRequests,
   createTestNamespace,
-  explain,
-  formatRequests,
   getJson,
   labelNode,
   listJson,
   nodeNames,
-  realWrites,
   releaseNamespace,
-  runPass,
   taintNode,
   untaintNode,
   waitFor,
-  writesIn,
   type DaemonSet,
-} from './lib/harness.ts';
+} from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, realWrites, writesIn } from './lib/audit.ts';
 import { assertSawPassRead, cachedImagesByNode, expectPass, getPuller, isPassList, passEnv, sectionsOf } from './lib/puller.ts';
 
 const POOL = 'kip-e2e/pool';

@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
-import { createTestNamespace, explain, getJson, inCi, isReady, kubectl, kubectlOk, listJson, pullerPods, run, waitFor, type DaemonSet, type PassSummary, type Pod } from './lib/harness.ts';
+import { createTestNamespace, getJson, inCi, isReady, kubectl, kubectlOk, listJson, pullerPods, run, waitFor, type DaemonSet, type Pod } from './lib/cluster.ts';
+import { explain, type PassSummary } from './lib/pass-runner.ts';
 import { buildImage, imagePod, jobLogs, logSummary, onRealNode, podResult, podsOfJob, runtimeSpec, waitForJob, type Job } from './lib/installed.ts';
 import { chartDir, processOpenShiftTemplates } from './packaging/fixtures.ts';
 import { helmLive, helmWithValues } from './packaging/live.ts';

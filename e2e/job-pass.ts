@@ -4,7 +4,7 @@
 // The pass gets the environment the Job's pod would get (its ConfigMap as it is now, its env) and a
 // token of the Job's ServiceAccount, so it may do only what the chart's Role allows. It prints what the
 // pod would log, the summary line last, and exits with the pass's exit code. Needs dist/main.mjs.
-import { runPass } from './lib/harness.ts';
+import { runPass } from './lib/pass-runner.ts';
 import { livePassEnv, livePodSpec, tokenKubeconfig } from './packaging/live.ts';
 
 const [namespace, job] = process.argv.slice(2);

@@ -9,12 +9,12 @@ import {
   labelNode,
   nodeNames,
   readyPodsByNode,
-  runPass,
   scaleNodes,
   taintNode,
   untaintNode,
   waitFor,
-} from './lib/harness.ts';
+} from './lib/cluster.ts';
+import { runPass } from './lib/pass-runner.ts';
 import { assertReadyOn, expectPass, passEnv } from './lib/puller.ts';
 
 const pool = 'kip-e2e/pool';

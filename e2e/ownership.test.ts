@@ -1,17 +1,9 @@
 // A DaemonSet with the puller's name that someone else owns must be left alone: exit 4, no write.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import {
-  apply,
-  auditLogOrSkip,
-  auditRequests,
-  createTestNamespace,
-  deleteNamespace,
-  formatRequests,
-  runPass,
-  waitFor,
-  writesIn,
-} from './lib/harness.ts';
+import { apply, createTestNamespace, deleteNamespace, waitFor } from './lib/cluster.ts';
+import { runPass } from './lib/pass-runner.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/audit.ts';
 import { assertSawPassRead, daemonSetName, expectPass, getPuller, passEnv } from './lib/puller.ts';
 
 let ns = '';

@@ -8,20 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  apply,
-  auditLogOrSkip,
-  auditRequests,
-  createTestNamespace,
-  releaseNamespace,
-  explain,
-  formatRequests,
-  kubectlOk,
-  podUids,
-  runPass,
-  waitForRollout,
-  realWrites,
-} from './lib/harness.ts';
+import { apply, createTestNamespace, releaseNamespace, kubectlOk, podUids, waitForRollout } from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, realWrites } from './lib/audit.ts';
 import { expectPass, getPuller, isPassList, passEnv } from './lib/puller.ts';
 
 const images = 'alpha=quay.io/kip-e2e/alpha:1.0;beta=quay.io/kip-e2e/beta@sha256:' + 'b'.repeat(64);

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { inCi, repoRoot } from './lib/harness.ts';
+import { inCi, repoRoot } from './lib/cluster.ts';
 
 /** A Node older than 22.19 on this machine (the kind's own is 20), or undefined. */
 function oldNode(): string | undefined {

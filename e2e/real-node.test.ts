@@ -6,7 +6,8 @@
 // nodes. It is also tainted, and the passes here select it and tolerate the taint.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, explain, inCi, isReady, pullerPods, runPass, waitFor, type Pod } from './lib/harness.ts';
+import { createTestNamespace, deleteNamespace, inCi, isReady, pullerPods, waitFor, type Pod } from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
 import { expectPass, helperContainer, holdContainer, passEnv } from './lib/puller.ts';
 import { pullerManifestRequests, pushImage } from './lib/registry.ts';
 import {

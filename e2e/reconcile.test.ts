@@ -3,19 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import {
-  auditLogOrSkip,
-  auditRequests,
-  createTestNamespace,
-  deleteNamespace,
-  formatRequests,
-  kubectlOk,
-  labelNode,
-  nodeNames,
-  runPass,
-  writesIn,
-  type PassSummary,
-} from './lib/harness.ts';
+import { createTestNamespace, deleteNamespace, kubectlOk, labelNode, nodeNames } from './lib/cluster.ts';
+import { runPass, type PassSummary } from './lib/pass-runner.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/audit.ts';
 import {
   assertCaches,
   assertReadyOn,

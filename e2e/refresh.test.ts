@@ -10,11 +10,11 @@ import {
   nodeNames,
   podUids,
   releaseNamespace,
-  runPass,
   waitFor,
   waitForRollout,
   watchPullerPods,
-} from './lib/harness.ts';
+} from './lib/cluster.ts';
+import { runPass } from './lib/pass-runner.ts';
 import { assertReadyOn, daemonSetName, digest, expectPass, getPuller, passEnv, refreshedAtAnnotation } from './lib/puller.ts';
 
 const namespaces: string[] = [];

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProxyServer } from '../test/support/proxy-server.ts';
-import { createTestNamespace, explain, releaseNamespace, repoRoot, runPass } from './lib/harness.ts';
+import { createTestNamespace, releaseNamespace, repoRoot } from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
 import { expectPass, getPuller, passEnv } from './lib/puller.ts';
 import { LocalRegistry, pullerManifestRequests } from './lib/registry.ts';
 

@@ -5,21 +5,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   apply,
-  auditLogOrSkip,
-  auditRequests,
   createTestNamespace,
   deleteNamespace,
   releaseNamespace,
-  explain,
-  formatRequests,
   kubectl,
   listJson,
   podUids,
-  runPass,
   waitForRollout,
-  writesIn,
   type KubeObject,
-} from './lib/harness.ts';
+} from './lib/cluster.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/audit.ts';
 import { expectPass, getPuller, passEnv } from './lib/puller.ts';
 import { renderChart } from './packaging/fixtures.ts';
 import { LocalRegistry, TokenIssuer, dockerConfigSecret, pullerManifestRequests } from './lib/registry.ts';

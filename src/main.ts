@@ -2,32 +2,32 @@
 // set the exit code. The process ends when nothing is left to do; only a connection that still holds
 // it after the summary is cut short, and then only once stdout has written out every log line.
 import packageJson from '../package.json' with { type: 'json' };
-import { ApiError, ClusterConfigError } from './cluster.ts';
-import { ConfigError, DEFAULTS, configWarnings, loadConfig, waitBudgetSeconds } from './config.ts';
-import type { Config, ConfigProblem } from './config.ts';
-import { planDaemonSets } from './daemonset-plan.ts';
-import type { PlannedDaemonSet } from './daemonset-plan.ts';
-import { desiredDaemonSet } from './desired.ts';
-import { ExitCode } from './exit-codes.ts';
-import { earlyLogger } from './log.ts';
+import { ApiError, ClusterConfigError } from './kube/cluster.ts';
+import { ConfigError, DEFAULTS, configWarnings, loadConfig, waitBudgetSeconds } from './config/config.ts';
+import type { Config, ConfigProblem } from './config/config.ts';
+import { planDaemonSets } from './plan/daemonset-plan.ts';
+import type { PlannedDaemonSet } from './plan/daemonset-plan.ts';
+import { desiredDaemonSet } from './plan/desired.ts';
+import { ExitCode } from './pass/exit-codes.ts';
+import { earlyLogger } from './cli/log.ts';
 import { USAGE, parseArguments } from './cli/arguments.ts';
 import type { StatusRequest } from './cli/arguments.ts';
 import { nodeTooOld } from './cli/node-version.ts';
 import { passSummary } from './cli/summary.ts';
-import type { Cluster } from './cluster.ts';
-import type { Logger, RejectedValue } from './pass.ts';
-import { describeApiError, runPass } from './pass.ts';
+import type { Cluster } from './kube/cluster.ts';
+import type { Logger, RejectedValue } from './pass/run.ts';
+import { describeApiError, runPass } from './pass/run.ts';
 import { lookupDeadline } from './pass/registry-hosts.ts';
 import { checkPlanWithServer } from './pass/server-check.ts';
 import { deferredRegistryClient } from './registry/deferred.ts';
-import { describeReservation, podReservation } from './reservation.ts';
-import { abortableSleep } from './retry.ts';
+import { describeReservation, podReservation } from './plan/reservation.ts';
+import { abortableSleep } from './pass/retry.ts';
 
 const VERSION = packageJson.version;
 
 /** The Kubernetes client takes most of the start-up time; --help, --version and bad config skip it. */
 function loadClientAdapter() {
-  return import('./kube.ts');
+  return import('./kube/kube.ts');
 }
 
 /** Only a pass that asks a registry loads the registry client (a chunk of its own in the bundle). */

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { SHIPPED_CACHE_DIRECTORY, compileCacheDirectory } from './compile-cache.ts';
+import { SHIPPED_CACHE_DIRECTORY, compileCacheDirectory } from './cli/compile-cache.ts';
 
 // Node 20 has no compile cache; main.ts then says which Node is needed.
 if (typeof module.enableCompileCache === 'function') {

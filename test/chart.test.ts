@@ -6,9 +6,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { configWarnings, loadConfig } from '../src/config.ts';
-import { MAX_INTERVAL_HOURS } from '../src/config-parsers.ts';
-import { planDaemonSets } from '../src/daemonset-plan.ts';
+import { configWarnings, loadConfig } from '../src/config/config.ts';
+import { MAX_INTERVAL_HOURS } from '../src/config/config-parsers.ts';
+import { planDaemonSets } from '../src/plan/daemonset-plan.ts';
 import {
   adler32,
   at,

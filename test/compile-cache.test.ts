@@ -1,7 +1,7 @@
 // Which compile cache a run of the bundle uses: the user's choice, then the image's shipped one, then Node's default.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileCacheDirectory } from '../src/compile-cache.ts';
+import { compileCacheDirectory } from '../src/cli/compile-cache.ts';
 
 const SHIPPED = '/app/compile-cache';
 

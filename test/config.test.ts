@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULTS, REPORT_MARGIN_SECONDS, configWarnings, loadConfig, waitBudgetSeconds } from '../src/config.ts';
-import type { Environment } from '../src/config.ts';
+import { ConfigError, DEFAULTS, REPORT_MARGIN_SECONDS, configWarnings, loadConfig, waitBudgetSeconds } from '../src/config/config.ts';
+import type { Environment } from '../src/config/config.ts';
 import { problemsOf } from './support/config.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;

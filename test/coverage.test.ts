@@ -4,7 +4,7 @@ import { CoverageCounter, LISTED_NODES, expectedImages } from '../src/coverage/c
 import type { ExpectedImage } from '../src/coverage/count.ts';
 import { load as loadYaml } from 'js-yaml';
 import { coverageDocument, coverageSummary, shortDigest, staleDigestWarnings, statusData, toBlockYaml, topReason } from '../src/coverage/report.ts';
-import type { ContainerStatus, Pod } from '../src/k8s-types.ts';
+import type { ContainerStatus, Pod } from '../src/kube/k8s-types.ts';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;

@@ -2,12 +2,12 @@
 // split by MAX_IMAGES_PER_DAEMONSET; their names, labels and scheduling.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chunkImages } from '../src/chunks.ts';
-import type { CachedImage } from '../src/config.ts';
-import { loadConfig } from '../src/config.ts';
-import type { Environment } from '../src/config.ts';
-import { INSTALL_LABEL, SET_LABEL, planDaemonSets } from '../src/daemonset-plan.ts';
-import { desiredDaemonSet } from '../src/desired.ts';
+import { chunkImages } from '../src/plan/chunks.ts';
+import type { CachedImage } from '../src/config/config.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { Environment } from '../src/config/config.ts';
+import { INSTALL_LABEL, SET_LABEL, planDaemonSets } from '../src/plan/daemonset-plan.ts';
+import { desiredDaemonSet } from '../src/plan/desired.ts';
 
 function images(count: number, from = 1): CachedImage[] {
   return Array.from({ length: count }, (_, index) => ({ name: `i${String(from + index)}`, image: `quay.io/example/i${String(from + index)}:1` }));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.ts';
-import { REFRESH_EARLINESS_MS, confirmUpdate, decide, goPullerDeployment, refreshDue } from '../src/decide.ts';
-import type { DecisionInput } from '../src/decide.ts';
-import { REFRESHED_AT_ANNOTATION, desiredDaemonSet } from '../src/desired.ts';
-import { specDifferences } from '../src/drift.ts';
-import type { DaemonSet } from '../src/k8s-types.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { REFRESH_EARLINESS_MS, confirmUpdate, decide, goPullerDeployment, refreshDue } from '../src/pass/decide.ts';
+import type { DecisionInput } from '../src/pass/decide.ts';
+import { REFRESHED_AT_ANNOTATION, desiredDaemonSet } from '../src/plan/desired.ts';
+import { specDifferences } from '../src/pass/drift.ts';
+import type { DaemonSet } from '../src/kube/k8s-types.ts';
 import { goPullerDaemonSet } from './support/go-puller.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');

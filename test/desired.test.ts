@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.ts';
-import type { Environment } from '../src/config.ts';
-import { HOLD_CONTAINER, INSTALL_CONTAINER, desiredDaemonSet, hasMutableImages, selectorLabels } from '../src/desired.ts';
-import { podReservation } from '../src/reservation.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { Environment } from '../src/config/config.ts';
+import { HOLD_CONTAINER, INSTALL_CONTAINER, desiredDaemonSet, hasMutableImages, selectorLabels } from '../src/plan/desired.ts';
+import { podReservation } from '../src/plan/reservation.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -17,8 +17,8 @@ function manyImages(count: number): string {
 /** The desired DaemonSet as JSON, built by a fresh Node process: its own clock, random seed and module state. */
 function desiredInChildProcess(env: Environment): string {
   const script = `
-    import { loadConfig } from ${JSON.stringify(new URL('../src/config.ts', import.meta.url).href)};
-    import { desiredDaemonSet } from ${JSON.stringify(new URL('../src/desired.ts', import.meta.url).href)};
+    import { loadConfig } from ${JSON.stringify(new URL('../src/config/config.ts', import.meta.url).href)};
+    import { desiredDaemonSet } from ${JSON.stringify(new URL('../src/plan/desired.ts', import.meta.url).href)};
     process.stdout.write(JSON.stringify(desiredDaemonSet(loadConfig(process.env))));`;
   const result = spawnSync(process.execPath, ['--input-type=module', '--eval', script], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
   assert.equal(result.status, 0, result.stderr);
@@ -137,7 +137,7 @@ describe('hasMutableImages (whether the periodic restart has anything to refresh
 
 describe('describeReservation', () => {
   it('prints the per-node reservation in Kubernetes units', async () => {
-    const { describeReservation } = await import('../src/reservation.ts');
+    const { describeReservation } = await import('../src/plan/reservation.ts');
     const spec = desiredDaemonSet(loadConfig({ IMAGES: manyImages(30), CACHING_MEMORY_REQUEST: '512Ki' })).spec.template.spec;
     assert.equal(describeReservation(podReservation(spec)), 'requests cpu=50m memory=512Ki, limits cpu=200m memory=20Mi');
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Diagnosis, MAX_DIAGNOSIS_LINES, podFindings, rolloutOf, shortMessage, summarize } from '../src/health.ts';
-import type { ContainerStatus, DaemonSet, Pod } from '../src/k8s-types.ts';
+import { Diagnosis, MAX_DIAGNOSIS_LINES, podFindings, rolloutOf, shortMessage, summarize } from '../src/pass/health.ts';
+import type { ContainerStatus, DaemonSet, Pod } from '../src/kube/k8s-types.ts';
 
 function daemonSet(status: DaemonSet['status'], generation = 2): DaemonSet {
   return { metadata: { generation }, spec: { selector: { matchLabels: {} }, template: { metadata: {}, spec: { containers: [] } } }, status };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/config.ts';
 import { problemsOf } from './support/config.ts';
 
 const sets = (...entries: unknown[]): string => JSON.stringify(entries);

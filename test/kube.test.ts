@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, ClusterConfigError } from '../src/cluster.ts';
-import type { Cluster } from '../src/cluster.ts';
-import { createCluster, loadKubeConfig } from '../src/kube.ts';
-import type { DaemonSet } from '../src/k8s-types.ts';
+import { ApiError, ClusterConfigError } from '../src/kube/cluster.ts';
+import type { Cluster } from '../src/kube/cluster.ts';
+import { createCluster, loadKubeConfig } from '../src/kube/kube.ts';
+import type { DaemonSet } from '../src/kube/k8s-types.ts';
 import { ApiServer, status } from './support/api-server.ts';
 
 const DAEMONSET_PATH = '/apis/apps/v1/namespaces/cache/daemonsets/kip';
@@ -53,6 +53,25 @@ describe('kube adapter', () => {
   beforeEach(() => {
     server.requests.length = 0;
     server.routes = [];
+  });
+
+  it('reads the status ConfigMap, creates it with its labels, and patches only its data under the version read', async () => {
+    const path = '/api/v1/namespaces/cache/configmaps';
+    server.routes = [(request) => {
+      if (request.method === 'GET' && request.path === `${path}/kip-status`) return { status: 200, body: { metadata: { name: 'kip-status', resourceVersion: '41', labels: { 'app.kubernetes.io/managed-by': 'Helm' } }, data: { 'coverage.yaml': 'old' } } };
+      if (request.method === 'GET') return status(404, 'NotFound', 'configmaps "none" not found');
+      if (request.method === 'POST') return { status: 201, body: JSON.parse(request.body) as object };
+      return { status: 200, body: { metadata: { name: 'kip-status', resourceVersion: '42' }, data: { 'coverage.yaml': 'new' } } };
+    }];
+    assert.deepEqual(await cluster.readConfigMap('kip-status'), { data: { 'coverage.yaml': 'old' }, resourceVersion: '41' });
+    assert.equal(await cluster.readConfigMap('none'), undefined);
+    await cluster.writeConfigMap('kip-status', { 'coverage.yaml': 'new' }, { a: 'b' });
+    await cluster.writeConfigMap('kip-status', { 'coverage.yaml': 'new' }, { a: 'b' }, '41');
+    const [, , created, patched] = server.requests;
+    assert.deepEqual([created?.method, created?.path, JSON.parse(created?.body ?? '{}')], ['POST', path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kip-status', namespace: 'cache', labels: { a: 'b' } }, data: { 'coverage.yaml': 'new' } }]);
+    assert.deepEqual([patched?.method, patched?.path, patched?.headers['content-type'], JSON.parse(patched?.body ?? '{}')], [
+      'PATCH', `${path}/kip-status`, 'application/merge-patch+json', { metadata: { resourceVersion: '41' }, data: { 'coverage.yaml': 'new' } },
+    ]);
   });
 
   it('reads a DaemonSet as plain data, dates as the server wrote them', async () => {

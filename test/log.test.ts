@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import winston from 'winston';
-import { createLogger, earlyLogger } from '../src/log.ts';
+import { createLogger, earlyLogger } from '../src/cli/log.ts';
 
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 

@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { configWarnings, loadConfig } from '../src/config.ts';
-import { planDaemonSets } from '../src/daemonset-plan.ts';
+import { configWarnings, loadConfig } from '../src/config/config.ts';
+import { planDaemonSets } from '../src/plan/daemonset-plan.ts';
 import {
   generateFromExpression,
   loadTemplate,

@@ -1,7 +1,7 @@
 // An API failure as the sentence the summary and the log carry (src/pass/api-errors.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../src/cluster.ts';
+import { ApiError } from '../src/kube/cluster.ts';
 import { describeApiError } from '../src/pass/api-errors.ts';
 
 describe('describeApiError', () => {

@@ -5,8 +5,8 @@
 // loopback as before: on a one-machine cluster that is the node's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.ts';
-import { runPass } from '../src/pass.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { runPass } from '../src/pass/run.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
 import { fixedClock, silent } from './support/run-pass.ts';

@@ -2,8 +2,8 @@
 // one action that says what happened, figures that add up, and what the registries said, each once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExitCode } from '../src/exit-codes.ts';
-import type { DaemonSetOutcome } from '../src/pass.ts';
+import { ExitCode } from '../src/pass/exit-codes.ts';
+import type { DaemonSetOutcome } from '../src/pass/run.ts';
 import type { DigestRefresh } from '../src/pass/digests.ts';
 import { overallOutcome } from '../src/pass/overall.ts';
 

@@ -3,11 +3,11 @@
 // the exit code, removed sets cleaned up, and nothing of anyone else's touched.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../src/cluster.ts';
-import { loadConfig } from '../src/config.ts';
-import { ExitCode, worstExitCode } from '../src/exit-codes.ts';
-import type { DaemonSet } from '../src/k8s-types.ts';
-import { runPass } from '../src/pass.ts';
+import { ApiError } from '../src/kube/cluster.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { ExitCode, worstExitCode } from '../src/pass/exit-codes.ts';
+import type { DaemonSet } from '../src/kube/k8s-types.ts';
+import { runPass } from '../src/pass/run.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
 import { MemoryCluster, QUIET_PASS_REQUESTS } from './support/memory-cluster.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';

@@ -3,10 +3,10 @@
 // writes held until every DaemonSet has decided, and the server's judgement of every DaemonSet.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../src/cluster.ts';
-import { loadConfig } from '../src/config.ts';
-import { planDaemonSets } from '../src/daemonset-plan.ts';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ApiError } from '../src/kube/cluster.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { planDaemonSets } from '../src/plan/daemonset-plan.ts';
+import { ExitCode } from '../src/pass/exit-codes.ts';
 import { checkPlanWithServer } from '../src/pass/server-check.ts';
 import { shareCluster } from '../src/pass/shared-cluster.ts';
 import { shareRegistry } from '../src/pass/shared-registry.ts';

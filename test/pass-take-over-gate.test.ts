@@ -4,11 +4,11 @@
 // DaemonSet included.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../src/config.ts';
-import type { Decision } from '../src/decide.ts';
-import { ExitCode } from '../src/exit-codes.ts';
-import type { DaemonSet } from '../src/k8s-types.ts';
-import { runPass } from '../src/pass.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { Decision } from '../src/pass/decide.ts';
+import { ExitCode } from '../src/pass/exit-codes.ts';
+import type { DaemonSet } from '../src/kube/k8s-types.ts';
+import { runPass } from '../src/pass/run.ts';
 import { writes } from '../src/pass/write-gate.ts';
 import { goPullerDaemonSet } from './support/go-puller.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';

@@ -2,10 +2,10 @@
 // same interface kube.ts implements over HTTP). The real API server is exercised by the e2e suite.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../src/cluster.ts';
-import { loadConfig } from '../src/config.ts';
-import type { DaemonSet } from '../src/k8s-types.ts';
-import { runPass } from '../src/pass.ts';
+import { ApiError } from '../src/kube/cluster.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { DaemonSet } from '../src/kube/k8s-types.ts';
+import { runPass } from '../src/pass/run.ts';
 import { rateLimitWarnings, tagImages } from '../src/pass/digests.ts';
 import type { RegistryClient } from '../src/registry/client.ts';
 import { MemoryCluster, QUIET_PASS_REQUESTS } from './support/memory-cluster.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
-import { DEFAULTS } from '../src/config.ts';
+import { DEFAULTS } from '../src/config/config.ts';
 import { loadTemplate } from '../e2e/lib/openshift-template.ts';
 import { chartDir, openshiftDir, repoRoot } from '../e2e/packaging/fixtures.ts';
 

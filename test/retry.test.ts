@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../src/cluster.ts';
-import { backoffMs, isTransient, withRetry } from '../src/retry.ts';
-import type { Sleep } from '../src/retry.ts';
+import { ApiError } from '../src/kube/cluster.ts';
+import { backoffMs, isTransient, withRetry } from '../src/pass/retry.ts';
+import type { Sleep } from '../src/pass/retry.ts';
 
 function apiError(status: number, retryAfterSeconds?: number): ApiError {
   return new ApiError({ status, message: `HTTP ${String(status)}`, verb: 'get', resource: 'daemonsets.apps', ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArguments } from '../src/cli/arguments.ts';
 import { MAX_NODE_LINES, installDaemonSets, readStatus, statusJson, statusTable } from '../src/cli/status.ts';
-import type { DaemonSet, Pod } from '../src/k8s-types.ts';
+import type { DaemonSet, Pod } from '../src/kube/k8s-types.ts';
 
 const D1 = `sha256:${'a'.repeat(64)}`;
 const D2 = `sha256:${'b'.repeat(64)}`;

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { passSummary } from '../src/cli/summary.ts';
-import { loadConfig } from '../src/config.ts';
-import type { DaemonSetOutcome, PassOutcome } from '../src/pass.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { DaemonSetOutcome, PassOutcome } from '../src/pass/run.ts';
 import type { RegistryRequestCounts } from '../src/registry/client.ts';
 
 const figures = { durationMs: 420, requests: { total: 1, byVerb: { GET: 1 } }, warnings: [] };

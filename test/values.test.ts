@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isDigestPinned, parseImageReference } from '../src/image-ref.ts';
-import { parseQuantity, sameQuantity } from '../src/quantity.ts';
+import { isDigestPinned, parseImageReference } from '../src/config/image-ref.ts';
+import { parseQuantity, sameQuantity } from '../src/config/quantity.ts';
 
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 

@@ -7,20 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import {
-  auditLogPath,
-  binDir,
-  createTestNamespace,
-  getJson,
-  kubectl,
-  kubectlOk,
-  kwokctl,
-  repoRoot,
-  waitFor,
-  type AuditEvent,
-} from '../lib/harness.ts';
-import type { PodSpec } from '../../src/k8s-types.ts';
-import { podReservation, type Reservation } from '../../src/reservation.ts';
+import { binDir, createTestNamespace, getJson, kubectl, kubectlOk, kwokctl, repoRoot, waitFor } from '../lib/cluster.ts';
+import { auditLogPath, type AuditEvent } from '../lib/audit.ts';
+import type { PodSpec } from '../../src/kube/k8s-types.ts';
+import { podReservation, type Reservation } from '../../src/plan/reservation.ts';
 import { byVerb, eventsPerRun, measure, mib, repeat, serverMs, stats, type Measured, type TimedEvent } from './measure.ts';
 import { Report, mibText, ms, quotaText, reservationText, sec, spread, upstreamReservation } from './report.ts';
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditEvent } from '../lib/harness.ts';
+import type { AuditEvent } from '../lib/audit.ts';
 
 const TIME = '/usr/bin/time';
 

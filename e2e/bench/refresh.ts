@@ -4,7 +4,8 @@
 // restart and the Go puller's hourly delete-and-recreate restart every pod by design, so their row
 // is that design's arithmetic (every pod × every tag), not a measurement.
 //   env: KUBECONFIG, KIP_CLUSTER (run.sh's cluster), KIP_BENCH_NODES (default 10,100,1000)
-import { createTestNamespace, deleteNamespace, pullerPods, runPass, scaleNodes, summaryOf } from '../lib/harness.ts';
+import { createTestNamespace, deleteNamespace, pullerPods, scaleNodes } from '../lib/cluster.ts';
+import { runPass, summaryOf } from '../lib/pass-runner.ts';
 import { passEnv } from '../lib/puller.ts';
 import { LocalRegistry, pullerManifestRequests } from '../lib/registry.ts';
 

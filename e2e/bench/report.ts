@@ -1,7 +1,7 @@
 // The benchmark's printed report: sections of rows (what was measured, the figure, the target and
 // whether it was met), plus free-form lines for side-by-side tables. Also the arithmetic of the
 // upstream design's reservation, the baseline the reservation section compares against.
-import type { Reservation } from '../../src/reservation.ts';
+import type { Reservation } from '../../src/plan/reservation.ts';
 import type { Stats } from './measure.ts';
 
 export type Verdict = 'meets' | 'MISSES' | '';

@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { auditLogPath, createTestNamespace, getJson, kubectl, kubectlOk, listJson, repoRoot, waitFor, type Node } from '../lib/harness.ts';
-import type { PodSpec } from '../../src/k8s-types.ts';
-import { podReservation, type Reservation } from '../../src/reservation.ts';
+import { createTestNamespace, getJson, kubectl, kubectlOk, listJson, repoRoot, waitFor, type Node } from '../lib/cluster.ts';
+import { auditLogPath } from '../lib/audit.ts';
+import type { PodSpec } from '../../src/kube/k8s-types.ts';
+import { podReservation, type Reservation } from '../../src/plan/reservation.ts';
 import { byVerb, eventsPerRun, measure, mib, repeat, stats, type Measured, type TimedEvent } from './measure.ts';
 import { Report, mibText, ms, quotaText, reservationText, sec, spread } from './report.ts';
 

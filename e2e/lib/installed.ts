@@ -2,7 +2,8 @@
 // (e2e/image/build.sh, the script behind `npm run image`), and the Jobs, pods and containers that
 // the CronJob controller and the real node's kubelet make of it.
 import { join } from 'node:path';
-import { explain, kubectl, kubectlOk, listJson, repoRoot, run, summaryOf, waitFor, type KubeObject, type PassSummary, type Pod } from './harness.ts';
+import { kubectl, kubectlOk, listJson, repoRoot, run, waitFor, type KubeObject, type Pod } from './cluster.ts';
+import { explain, summaryOf, type PassSummary } from './pass-runner.ts';
 import { ctr, realNode, realNodeTaint } from './real-node.ts';
 
 /** Builds the repository's Dockerfile (cached by its inputs) and pushes it to the local registry. */

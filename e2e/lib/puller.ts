@@ -1,21 +1,9 @@
 // What the e2e scenarios know about the puller's contract: its default names, the labels and containers
 // of the DaemonSet it owns, and assertions on cluster state shared by several test files.
 import assert from 'node:assert/strict';
-import {
-  explain,
-  formatRequests,
-  getJson,
-  isReady,
-  listJson,
-  pullerUserAgent,
-  readyPodsByNode,
-  summaryOf,
-  type AuditEvent,
-  type DaemonSet,
-  type PassSummary,
-  type Pod,
-  type ProcessResult,
-} from './harness.ts';
+import { getJson, isReady, listJson, readyPodsByNode, type DaemonSet, type Pod, type ProcessResult } from './cluster.ts';
+import { explain, summaryOf, type PassSummary } from './pass-runner.ts';
+import { formatRequests, pullerUserAgent, type AuditEvent } from './audit.ts';
 
 export const daemonSetName = 'kubernetes-image-puller';
 export const refreshedAtAnnotation = 'kubernetes-image-puller/refreshed-at';

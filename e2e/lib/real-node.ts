@@ -5,7 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { clusterName, explain, hasAuditLog, kubeconfigPath, releaseNamespace, repoRoot, run } from './harness.ts';
+import { clusterName, kubeconfigPath, releaseNamespace, repoRoot, run } from './cluster.ts';
+import { explain } from './pass-runner.ts';
+import { hasAuditLog } from './audit.ts';
 import { parseAccessLog, registryBinDir, type AccessLine } from './registry.ts';
 
 export const realNode = process.env.KIP_REAL_NODE ?? 'kip-real-0';

@@ -11,7 +11,7 @@ import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './harness.ts';
+import { repoRoot } from './cluster.ts';
 
 let cachedRegistryBinDir: string | undefined;
 

@@ -3,21 +3,9 @@
 // templates applied over the Go puller's objects while its Deployment still runs.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import {
-  apply,
-  auditRequests,
-  createTestNamespace,
-  deleteNamespace,
-  explain,
-  formatRequests,
-  getJson,
-  hasAuditLog,
-  kubectlOk,
-  listJson,
-  runPass,
-  waitFor,
-  writesIn,
-} from '../lib/harness.ts';
+import { apply, createTestNamespace, deleteNamespace, getJson, kubectlOk, listJson, waitFor } from '../lib/cluster.ts';
+import { explain, runPass } from '../lib/pass-runner.ts';
+import { auditRequests, formatRequests, hasAuditLog, writesIn } from '../lib/audit.ts';
 import { assertCaches, expectPass, getPuller, imageList, managedLabels } from '../lib/puller.ts';
 import { chartDir, processOpenShiftTemplates, upstreamChartValues, upstreamOpenShiftParameters } from './fixtures.ts';
 import {

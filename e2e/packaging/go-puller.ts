@@ -6,7 +6,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apply, getJson, kubectl } from '../lib/harness.ts';
+import { apply, getJson, kubectl } from '../lib/cluster.ts';
 
 export const GO_PULLER_IMAGE = 'quay.io/eclipse/kubernetes-image-puller:next';
 export const GO_PULLER_SELECTOR = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };

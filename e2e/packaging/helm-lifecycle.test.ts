@@ -5,7 +5,8 @@
 // here as `node dist/main.mjs` with the environment the CronJob's pod would get.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, explain, getJson, kubectlOk, runPass, waitFor, type DaemonSet } from '../lib/harness.ts';
+import { createTestNamespace, deleteNamespace, getJson, kubectlOk, waitFor, type DaemonSet } from '../lib/cluster.ts';
+import { explain, runPass } from '../lib/pass-runner.ts';
 import { assertCaches, expectPass, getPuller } from '../lib/puller.ts';
 import { chartDir, upstreamHelmValues } from './fixtures.ts';
 import { canI, helmLive, helmWithValues, livePassEnv, livePodSpec, tokenKubeconfig } from './live.ts';

@@ -2,7 +2,8 @@
 // value, before anything reaches the cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestNamespace, explain, listJson, releaseNamespace } from '../lib/harness.ts';
+import { createTestNamespace, listJson, releaseNamespace } from '../lib/cluster.ts';
+import { explain } from '../lib/pass-runner.ts';
 import { chartDir, upstreamHelmValues } from './fixtures.ts';
 import { helmLive, helmWithValues } from './live.ts';
 

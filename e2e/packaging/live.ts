@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, kubeconfigPath, kubectl, kubectlOk, run, type ProcessResult } from '../lib/harness.ts';
+import { getJson, kubeconfigPath, kubectl, kubectlOk, run, type ProcessResult } from '../lib/cluster.ts';
 import { containerEnvironment, helmPath, type ContainerSpec, type KubeObject as RenderedObject } from './fixtures.ts';
 
 export function helmLive(args: string[], timeoutMs = 240_000): Promise<ProcessResult> {

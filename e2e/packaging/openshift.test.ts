@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestNamespace, explain, getJson, kubectl, kubectlOk, releaseNamespace, runPass } from '../lib/harness.ts';
+import { createTestNamespace, getJson, kubectl, kubectlOk, releaseNamespace } from '../lib/cluster.ts';
+import { explain, runPass } from '../lib/pass-runner.ts';
 import { assertCaches, expectPass, getPuller } from '../lib/puller.ts';
 import { loadTemplate, processTemplate } from '../lib/openshift-template.ts';
 import {

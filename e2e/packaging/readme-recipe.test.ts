@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { apply, binDir, createTestNamespace, explain, kubeconfigPath, releaseNamespace, repoRoot, run } from '../lib/harness.ts';
+import { apply, binDir, createTestNamespace, kubeconfigPath, releaseNamespace, repoRoot, run } from '../lib/cluster.ts';
+import { explain } from '../lib/pass-runner.ts';
 import { goPullerConfigMap } from './go-puller.ts';
 
 /** The README block that checks a ConfigMap, from reading it to the end (the build before it is done). */

@@ -1,11 +1,11 @@
 // `kubernetes-image-puller status`: which node holds which image, read from the cluster with the
 // user's kubeconfig. It reads the install's DaemonSets and pods and writes nothing.
-import type { Cluster } from '../cluster.ts';
-import { INSTALL_LABEL } from '../daemonset-plan.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { INSTALL_LABEL } from '../plan/daemonset-plan.ts';
 import { measureCoverage } from '../coverage/measure.ts';
 import { coverageDocument, plural, shortDigest, topReason } from '../coverage/report.ts';
 import type { DaemonSetCoverage } from '../coverage/report.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import { OWN_SELECTOR } from '../pass/own-daemonsets.ts';
 
 export const MAX_NODE_LINES = 20;

@@ -1,11 +1,11 @@
 // The one summary line a pass ends with: pure, from the outcome and the figures main measured. An
 // install without image sets gets the line it always got; with them, totals on top and a section
 // per DaemonSet.
-import type { RequestCounts } from '../cluster.ts';
-import type { Config } from '../config.ts';
+import type { RequestCounts } from '../kube/cluster.ts';
+import type { Config } from '../config/config.ts';
 import { coverageSummary } from '../coverage/report.ts';
-import { ExitCode } from '../exit-codes.ts';
-import type { DaemonSetOutcome, PassOutcome } from '../pass.ts';
+import { ExitCode } from '../pass/exit-codes.ts';
+import type { DaemonSetOutcome, PassOutcome } from '../pass/run.ts';
 import type { RegistryRequestCounts } from '../registry/client.ts';
 
 /** What the registries said: only present when they were asked (REFRESH_MODE=digest, tag images). */

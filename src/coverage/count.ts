@@ -4,8 +4,8 @@
 //
 // Pods arrive page by page; per node only a name and one small number per image are kept, so the
 // memory is a few bytes per (node, image) whatever the size of the pods.
-import { parseImageReference } from '../image-ref.ts';
-import type { ContainerStatus, Pod } from '../k8s-types.ts';
+import { parseImageReference } from '../config/image-ref.ts';
+import type { ContainerStatus, Pod } from '../kube/k8s-types.ts';
 
 /**
  * Where "current" comes from: the image's own digest pin, the digest the pass recorded from the

@@ -1,10 +1,10 @@
 // Coverage of live DaemonSets: one paged LIST of the install's pods (whatever the number of its
 // DaemonSets), each page handed to the counter of the DaemonSet its pod belongs to.
-import type { Cluster } from '../cluster.ts';
-import { SET_LABEL } from '../daemonset-plan.ts';
-import { DEFAULT_SET } from '../image-sets.ts';
-import { INSTALL_CONTAINER } from '../desired.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { SET_LABEL } from '../plan/daemonset-plan.ts';
+import { DEFAULT_SET } from '../config/image-sets.ts';
+import { INSTALL_CONTAINER } from '../plan/desired.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import { OWN_SELECTOR } from '../pass/own-daemonsets.ts';
 import { DIGESTS_ANNOTATION, parseDigests } from '../registry/moved.ts';
 import { CoverageCounter, expectedImages } from './count.ts';

@@ -1,5 +1,5 @@
 // An API failure as a sentence a person can act on: the verb and resource, and for a 403 the Role rule to grant.
-import type { ApiError } from '../cluster.ts';
+import type { ApiError } from '../kube/cluster.ts';
 
 export function describeApiError(error: ApiError, namespace: string): string {
   if (error.status === 401) return `the API server rejected the credentials (401 Unauthorized) on ${error.verb} ${error.resource}: ${error.message}`;

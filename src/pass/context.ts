@@ -1,13 +1,13 @@
 // What every step of a pass shares: its inputs, the deadline, the poll budget and the retry
 // policy. The steps (reconcile, rollout, diagnose) take a PassContext and return plain values.
-import type { Cluster, EventType } from '../cluster.ts';
-import type { Config } from '../config.ts';
-import type { Decision } from '../decide.ts';
-import type { ExitCode } from '../exit-codes.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import type { Cluster, EventType } from '../kube/cluster.ts';
+import type { Config } from '../config/config.ts';
+import type { Decision } from './decide.ts';
+import type { ExitCode } from './exit-codes.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { withRetry } from '../retry.ts';
-import type { Sleep } from '../retry.ts';
+import { withRetry } from './retry.ts';
+import type { Sleep } from './retry.ts';
 
 export interface Logger {
   error(message: string, meta?: Record<string, unknown>): unknown;

@@ -2,13 +2,13 @@
 // install's pods; a warning and an Event for nodes at another digest; and the status ConfigMap,
 // written only when the coverage changed, so a quiet pass still writes nothing. None of it changes
 // the exit code: a pass that cannot measure says so and ends as it would have.
-import { ApiError } from '../cluster.ts';
+import { ApiError } from '../kube/cluster.ts';
 import { measureCoverage } from '../coverage/measure.ts';
 import type { MeasuredDaemonSet } from '../coverage/measure.ts';
 import { staleDigestWarnings, statusData } from '../coverage/report.ts';
 import type { DaemonSetCoverage } from '../coverage/report.ts';
-import { PROGRAM_NAME } from '../desired.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import type { PassContext } from './context.ts';
 
 export interface CoverageStep {

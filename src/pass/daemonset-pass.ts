@@ -1,13 +1,13 @@
 // One DaemonSet's part of a pass, in two steps so that the pass can act between them on all of
 // its DaemonSets at once: reconcile (the writes), then wait for the rollout and diagnose it.
-import { ApiError } from '../cluster.ts';
-import type { Cluster } from '../cluster.ts';
-import type { PlannedDaemonSet } from '../daemonset-plan.ts';
-import type { Decision } from '../decide.ts';
-import { ExitCode } from '../exit-codes.ts';
-import type { Rollout } from '../health.ts';
-import type { SetField } from '../image-sets.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { ApiError } from '../kube/cluster.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { PlannedDaemonSet } from '../plan/daemonset-plan.ts';
+import type { Decision } from './decide.ts';
+import { ExitCode } from './exit-codes.ts';
+import type { Rollout } from './health.ts';
+import type { SetField } from '../config/image-sets.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import { describeApiError } from './api-errors.ts';
 import { PassError } from './context.ts';
 import type { PassContext, RejectedValue } from './context.ts';

@@ -1,10 +1,10 @@
 // Why a rollout is not complete: what the pods report (image pull errors, scheduling) and, when
 // pods are missing altogether, what the DaemonSet controller said when it could not create them
 // (a ResourceQuota, a LimitRange, a missing PriorityClass, PodSecurity).
-import { selectorLabels } from '../desired.ts';
-import { Diagnosis, summarize, summarizeWarningEvents } from '../health.ts';
-import type { Rollout } from '../health.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { selectorLabels } from '../plan/desired.ts';
+import { Diagnosis, summarize, summarizeWarningEvents } from './health.ts';
+import type { Rollout } from './health.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import type { PassContext } from './context.ts';
 
 function describeFailure(what: string, error: unknown): string {

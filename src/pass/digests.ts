@@ -2,8 +2,8 @@
 // per tag, whatever the number of nodes), and compare with what the pod template remembers. The
 // pod template then carries the new digests, so a moved tag changes the template and the DaemonSet
 // rolls once; nothing moved leaves it byte for byte as it was.
-import { ApiError } from '../cluster.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { ApiError } from '../kube/cluster.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { createKeyring } from '../registry/credentials.ts';
 import type { Keyring, PullSecret } from '../registry/credentials.ts';
@@ -12,7 +12,7 @@ import { DIGESTS_ANNOTATION, decideDigests, parseDigests, serializeDigests } fro
 import type { DigestAnswer, UnresolvedImage } from '../registry/moved.ts';
 import { isLoopback } from '../registry/endpoint.ts';
 import { normalizeReference } from '../registry/reference.ts';
-import { isDigestPinned } from '../image-ref.ts';
+import { isDigestPinned } from '../config/image-ref.ts';
 import type { PassContext } from './context.ts';
 
 export interface RegistryRateLimit extends RateLimit {

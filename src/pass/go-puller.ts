@@ -1,12 +1,13 @@
 // Switching from the Go puller: when the live DaemonSet is the one the Go puller left, whether its
 // Deployment still runs decides between taking it over and refusing (decide.ts). Only that
 // DaemonSet costs the extra read.
-import { ApiError } from '../cluster.ts';
-import { goPullerDeploymentState, goPullerOwner } from '../decide.ts';
-import type { GoPullerDeploymentState } from '../decide.ts';
-import { MANAGED_BY_LABEL, PROGRAM_NAME } from '../desired.ts';
-import { ExitCode } from '../exit-codes.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { ApiError } from '../kube/cluster.ts';
+import { goPullerDeploymentState, goPullerOwner } from './decide.ts';
+import type { GoPullerDeploymentState } from './decide.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL } from '../plan/desired.ts';
+import { ExitCode } from './exit-codes.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import { PassError } from './context.ts';
 import type { PassContext } from './context.ts';
 

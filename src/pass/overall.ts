@@ -2,8 +2,8 @@
 // With one DaemonSet and nothing removed it is that DaemonSet's outcome, field for field, so an
 // install without image sets reports exactly what it always did.
 import type { DaemonSetCoverage } from '../coverage/report.ts';
-import { ExitCode, worstExitCode } from '../exit-codes.ts';
-import type { Rollout } from '../health.ts';
+import { ExitCode, worstExitCode } from './exit-codes.ts';
+import type { Rollout } from './health.ts';
 import type { RejectedValue } from './context.ts';
 import type { DaemonSetOutcome } from './daemonset-pass.ts';
 import type { DigestRefresh } from './digests.ts';

@@ -1,11 +1,12 @@
 // The pass's one read: a LIST of the puller's DaemonSets in the namespace, by label. It gives each
 // planned DaemonSet as it is now (absent, this install's, or someone else's under that name) and
 // this install's DaemonSets that no set describes any more.
-import { ApiError } from '../cluster.ts';
-import type { PlannedDaemonSet } from '../daemonset-plan.ts';
-import { MANAGED_BY_LABEL, PROGRAM_NAME } from '../desired.ts';
-import type { DaemonSet } from '../k8s-types.ts';
-import { removable } from '../ownership.ts';
+import { ApiError } from '../kube/cluster.ts';
+import type { PlannedDaemonSet } from '../plan/daemonset-plan.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL } from '../plan/desired.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
+import { removable } from './ownership.ts';
 import type { PassContext } from './context.ts';
 
 /** Every DaemonSet the puller made carries both; the one named DAEMONSET_NAME has no other label of ours. */

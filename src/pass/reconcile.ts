@@ -1,13 +1,13 @@
 // The writing half of a pass: read the DaemonSet, decide, confirm with the API server, act. Every
 // write this program makes happens here, and `decision` says why.
-import { ApiError } from '../cluster.ts';
-import type { Cluster } from '../cluster.ts';
-import { confirmUpdate, decide, ownedByCronJob, restartDue } from '../decide.ts';
-import type { Decision } from '../decide.ts';
-import { desiredDaemonSet, hasMutableImages } from '../desired.ts';
-import { ExitCode } from '../exit-codes.ts';
-import type { DaemonSet, OwnerReference } from '../k8s-types.ts';
-import { variablesForFields } from '../rejected-fields.ts';
+import { ApiError } from '../kube/cluster.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { confirmUpdate, decide, ownedByCronJob, restartDue } from './decide.ts';
+import type { Decision } from './decide.ts';
+import { desiredDaemonSet, hasMutableImages } from '../plan/desired.ts';
+import { ExitCode } from './exit-codes.ts';
+import type { DaemonSet, OwnerReference } from '../kube/k8s-types.ts';
+import { variablesForFields } from './rejected-fields.ts';
 import { FIRST_POLL_MS, PassError } from './context.ts';
 import { digestRefresher, rateLimitWarnings } from './digests.ts';
 import type { DigestRefresh } from './digests.ts';

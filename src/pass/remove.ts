@@ -1,8 +1,8 @@
 // Deletes the DaemonSets of sets removed from the configuration. Only ones the LIST showed to be
 // this install's (ownership.ts) reach here, and each is deleted by UID, so an object recreated
 // under that name meanwhile (someone else's, perhaps) is left alone.
-import { ApiError } from '../cluster.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { ApiError } from '../kube/cluster.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import { describeApiError } from './api-errors.ts';
 import type { PassContext } from './context.ts';
 

@@ -1,9 +1,9 @@
 // The waiting half of a pass: poll the DaemonSet's status until its rollout completes or the
 // deadline comes. The last look happens at the deadline itself, not a poll before it.
-import { ExitCode } from '../exit-codes.ts';
-import { rolloutOf } from '../health.ts';
-import type { Rollout } from '../health.ts';
-import type { DaemonSet } from '../k8s-types.ts';
+import { ExitCode } from './exit-codes.ts';
+import { rolloutOf } from './health.ts';
+import type { Rollout } from './health.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 import { FIRST_POLL_MS, MAX_POLL_MS, PassError } from './context.ts';
 import type { PassContext } from './context.ts';
 

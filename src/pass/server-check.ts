@@ -1,14 +1,14 @@
 // `--dry-run=server`: the desired DaemonSet, judged by the API server (strict field validation,
 // admission) without storing anything. What `helm test` runs, so that a value only the server can
 // judge (an unknown field nested in AFFINITY, tolerationSeconds on NoSchedule) fails the test.
-import { ApiError } from '../cluster.ts';
-import type { Cluster } from '../cluster.ts';
-import type { Config } from '../config.ts';
-import { desiredDaemonSet } from '../desired.ts';
-import { ExitCode } from '../exit-codes.ts';
-import type { DaemonSet } from '../k8s-types.ts';
-import type { PlannedDaemonSet } from '../daemonset-plan.ts';
-import { worstExitCode } from '../exit-codes.ts';
+import { ApiError } from '../kube/cluster.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { Config } from '../config/config.ts';
+import { desiredDaemonSet } from '../plan/desired.ts';
+import { ExitCode } from './exit-codes.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
+import type { PlannedDaemonSet } from '../plan/daemonset-plan.ts';
+import { worstExitCode } from './exit-codes.ts';
 import { describeApiError } from './api-errors.ts';
 import { tracedToSet } from './daemonset-pass.ts';
 import { PassError } from './context.ts';

@@ -2,7 +2,7 @@
 // bounded: at most a few in flight, the rest wait their turn (a DaemonSet waiting for its rollout
 // sleeps between polls and holds no turn meanwhile). Reads that every DaemonSet would make alike —
 // the CronJob's UID, the pull Secrets — are made once per pass.
-import type { Cluster } from '../cluster.ts';
+import type { Cluster } from '../kube/cluster.ts';
 
 export const MAX_REQUESTS_IN_FLIGHT = 4;
 

@@ -2,7 +2,7 @@
 // API server rejects must stop the others' writes too. So a DaemonSet that is about to write
 // waits here until every DaemonSet of the pass has decided; the writes go ahead only if no
 // decision ended in a rejection. A DaemonSet with nothing to write, or that failed, only says so.
-import type { Decision } from '../decide.ts';
+import type { Decision } from './decide.ts';
 
 export interface WriteGate {
   /** Waits for every DaemonSet's decision; resolves to those rejected: `name` may write when there are none. */

@@ -7,7 +7,7 @@
 // only to the origin they are for, and no hop downgrades to plain HTTP or turns to an internal address.
 import { createHash } from 'node:crypto';
 import type { Dispatcher, Headers, Response } from 'undici';
-import { PROGRAM_NAME } from '../desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import { findChallenge, parseChallenges } from './challenge.ts';
 import type { Challenge } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';

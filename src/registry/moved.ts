@@ -2,7 +2,7 @@
 // template's annotation remembers. The annotation is the pass's memory between runs (a CronJob
 // keeps nothing else), so it is written deterministically: the same digests, the same bytes, and
 // an unchanged template means no rollout.
-import { PROGRAM_NAME } from '../desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import { isDigest } from './lookup.ts';
 import type { LookupProblemReason } from './lookup.ts';
 

@@ -3,7 +3,7 @@
 // validated with it, so both agree on what is an image); this module adds what a short name
 // leaves implicit: Docker Hub, its "library/" namespace, the tag "latest", and the host that
 // really serves Docker Hub's registry API.
-import { parseImageReference } from '../image-ref.ts';
+import { parseImageReference } from '../config/image-ref.ts';
 
 /** The domain Docker Hub's images are named under: docker.io/library/nginx. */
 export const DOCKER_HUB_DOMAIN = 'docker.io';

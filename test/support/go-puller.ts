@@ -1,6 +1,6 @@
 // What the Go puller leaves in a namespace, for the take-over tests: its DaemonSet
 // (utils/clusterutils.go), with its legacy selector, owned by its Deployment.
-import type { DaemonSet } from '../../src/k8s-types.ts';
+import type { DaemonSet } from '../../src/kube/k8s-types.ts';
 
 export function goPullerDaemonSet(deployment = 'kubernetes-image-puller'): DaemonSet {
   const labels = { test: 'daemonset-test', 'app.kubernetes.io/name': 'image-puller' };

@@ -1,8 +1,8 @@
 // The namespace as a pass sees it through the Cluster interface (the one kube.ts implements over
 // HTTP), in memory, for the pass tests. The real API server is exercised by the e2e suite.
-import { ApiError } from '../../src/cluster.ts';
-import type { Cluster, ConfigMapRecord, DeploymentRecord, RequestCounts, SecretData, WarningEvent } from '../../src/cluster.ts';
-import type { DaemonSet, Pod } from '../../src/k8s-types.ts';
+import { ApiError } from '../../src/kube/cluster.ts';
+import type { Cluster, ConfigMapRecord, DeploymentRecord, RequestCounts, SecretData, WarningEvent } from '../../src/kube/cluster.ts';
+import type { DaemonSet, Pod } from '../../src/kube/k8s-types.ts';
 
 const DEFAULT_NAME = 'kubernetes-image-puller';
 

@@ -1,6 +1,6 @@
 // What the runPass tests share: a logger that says nothing and a clock that moves only when the
 // pass sleeps, so a rollout wait takes no real time.
-import type { Logger } from '../../src/pass.ts';
+import type { Logger } from '../../src/pass/run.ts';
 
 /** The instant every test pass starts at. */
 export const START = Date.parse('2026-11-24T12:00:00Z');

@@ -1,9 +1,9 @@
 // Is the rollout complete, and if not, why? The verdict follows `kubectl rollout status`; the
 // diagnosis groups unready pods by image and reason so it stays a few lines on any cluster size.
-import type { WarningEvent } from './cluster.ts';
-import { PROGRAM_IMAGE } from './config.ts';
-import { HELPER_IN_IMAGE, INSTALL_CONTAINER } from './desired.ts';
-import type { ContainerStatus, DaemonSet, Pod } from './k8s-types.ts';
+import type { WarningEvent } from '../kube/cluster.ts';
+import { PROGRAM_IMAGE } from '../config/config.ts';
+import { HELPER_IN_IMAGE, INSTALL_CONTAINER } from '../plan/desired.ts';
+import type { ContainerStatus, DaemonSet, Pod } from '../kube/k8s-types.ts';
 
 export interface Rollout {
   complete: boolean;

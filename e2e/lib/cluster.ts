@@ -1,13 +1,10 @@
-// The e2e harness: runs kubectl, kwokctl and the puller as real processes against the local kwok
-// cluster started by e2e/cluster/start.sh (or any cluster in $KUBECONFIG), and reads the API server's
-// audit log to count the requests one pass made. Nothing here imports @kubernetes/client-node: the
-// suite observes the cluster the way an operator would.
+// The e2e suite's hands on the cluster: runs kubectl, kwokctl and any program as real processes
+// against the local kwok cluster started by e2e/cluster/start.sh (or any cluster in $KUBECONFIG),
+// with the namespace, node, pod and rollout helpers and the waits the tests share. Nothing here
+// imports @kubernetes/client-node: the suite observes the cluster the way an operator would.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export type ProcessResult = {
@@ -228,60 +225,6 @@ export async function deleteNamespace(name: string): Promise<void> {
   await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
 }
 
-/**
- * One pass of the puller: `node dist/main.mjs` as a real process with only PATH, HOME, KUBECONFIG and
- * the given variables in its environment.
- */
-export function runPass(
-  env: Record<string, string>,
-  opts: { kubeconfig?: string; timeoutMs?: number } = {},
-): Promise<ProcessResult> {
-  const main = join(repoRoot, 'dist', 'main.mjs');
-  if (!existsSync(main)) {
-    return Promise.reject(new Error(`${main} does not exist; run npm run build first`));
-  }
-  const childEnv: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? homedir(),
-    KUBECONFIG: opts.kubeconfig ?? kubeconfigPath(),
-    ...env,
-  };
-  return run(process.execPath, [main], { env: childEnv, timeoutMs: opts.timeoutMs ?? 180_000 });
-}
-
-export type PassSummary = {
-  action?: string;
-  desired?: number;
-  ready?: number;
-  updated?: number;
-  requests?: number | { total?: number; byVerb?: Record<string, number> };
-  error?: string;
-  /** Why the rollout is not healthy: one line per (image, reason), the largest group first. */
-  diagnosis?: string[];
-  [key: string]: unknown;
-};
-
-/** The pass's summary: the last JSON line on stdout that carries an `action` field. */
-export function summaryOf(result: ProcessResult): PassSummary | undefined {
-  const lines = result.stdout.split('\n').reverse();
-  for (const line of lines) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith('{')) continue;
-    try {
-      const parsed = JSON.parse(trimmed) as PassSummary;
-      if (typeof parsed === 'object' && parsed !== null && 'action' in parsed) return parsed;
-    } catch {
-      // not a JSON log line
-    }
-  }
-  return undefined;
-}
-
-/** Everything a pass printed, for assertion messages. */
-export function explain(result: ProcessResult): string {
-  return `exit ${result.code}\n--- stdout\n${result.stdout.trim()}\n--- stderr\n${result.stderr.trim()}`;
-}
-
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
@@ -472,128 +415,8 @@ export async function scaleNodes(replicas: number, timeoutMs = 60_000): Promise<
   );
 }
 
-// --- audit log -----------------------------------------------------------------------------------
-
-export type AuditEvent = {
-  verb: string;
-  requestURI: string;
-  userAgent?: string;
-  requestReceivedTimestamp: string;
-  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
-  responseStatus?: { code?: number };
-  user?: { username?: string };
-};
-
-export const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-export const pullerUserAgent = 'kubernetes-image-puller/';
-
-export function auditLogPath(): string {
-  const workdir = process.env.KWOK_WORKDIR ?? join(homedir(), '.kwok');
-  return join(workdir, 'clusters', clusterName(), 'logs', 'audit.log');
-}
-
-function serverOf(kubeconfig: string): string | undefined {
-  if (!existsSync(kubeconfig)) return undefined;
-  return /server:\s*(\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1];
-}
-
-/**
- * True when the cluster under test is the local kwok cluster named by KIP_CLUSTER, whose audit log
- * the suite can read; false for any other cluster given in $KUBECONFIG.
- */
-export function hasAuditLog(): boolean {
-  const clusterDir = dirname(dirname(auditLogPath()));
-  const server = serverOf(kubeconfigPath());
-  return existsSync(auditLogPath()) && server !== undefined && server === serverOf(join(clusterDir, 'kubeconfig.yaml'));
-}
-
 /** Whether this run is CI (the CI variable is set): there a check that cannot run fails instead of skipping. */
 export function inCi(): boolean {
   const ci = process.env.CI ?? '';
   return ci !== '' && ci !== 'false' && ci !== '0';
-}
-
-/**
- * Whether the test can make its audit-log checks. Without the log they would prove nothing, so
- * under CI the test fails; elsewhere it is skipped with a warning. The caller returns on false.
- */
-export function auditLogOrSkip(t: TestContext): boolean {
-  if (hasAuditLog()) return true;
-  const why = `no audit log to check: ${auditLogPath()} is missing or ${kubeconfigPath()} is not kwok cluster "${clusterName()}"`;
-  if (inCi()) throw new Error(`${why}; CI is set, so the audit checks must run`);
-  console.warn(`[kip-e2e] WARNING: skipping "${t.name}": ${why}`);
-  t.skip(why);
-  return false;
-}
-
-// Byte offsets of the audit log and when they were read. An event received after `readAt` is
-// written after `offset`, so a query for events since T can skip everything before an offset read
-// before T instead of parsing the whole log again.
-const auditCheckpoints: Array<{ offset: number; readAt: number }> = [];
-
-function readAudit(since: number): AuditEvent[] {
-  const path = auditLogPath();
-  const readAt = Date.now();
-  const size = statSync(path).size;
-  let start = 0;
-  for (const c of auditCheckpoints) {
-    if (c.readAt < since - 1000 && c.offset <= size && c.offset > start) start = c.offset;
-  }
-  auditCheckpoints.push({ offset: size, readAt });
-  if (auditCheckpoints.length > 400) auditCheckpoints.splice(0, 200);
-  const buffer = Buffer.alloc(size - start);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, buffer, 0, buffer.length, start);
-  } finally {
-    closeSync(fd);
-  }
-  const events: AuditEvent[] = [];
-  for (const line of buffer.toString('utf8').split('\n')) {
-    if (line === '') continue;
-    try {
-      events.push(JSON.parse(line) as AuditEvent);
-    } catch {
-      // a line cut at the offset, or still being written
-    }
-  }
-  return events;
-}
-
-/**
- * Requests recorded since `since` whose User-Agent starts with `userAgent` (default: the puller's),
- * optionally only those in `namespace`. The API server writes an event just after answering, so this
- * first makes a marker request and waits for it to appear: everything before it is then on disk.
- */
-export async function auditRequests(filter: { since: Date; namespace?: string; userAgent?: string }): Promise<AuditEvent[]> {
-  const marker = `kip-audit-marker-${randomBytes(4).toString('hex')}`;
-  const markedAt = Date.now();
-  await kubectl(['get', 'configmap', marker, '-n', 'default', '--ignore-not-found']);
-  await waitFor(
-    'the audit marker in the audit log',
-    () => Promise.resolve(readAudit(markedAt).some((e) => e.objectRef?.name === marker)),
-    { timeoutMs: 10_000, intervalMs: 100 },
-  );
-  const prefix = filter.userAgent ?? pullerUserAgent;
-  const since = filter.since.getTime();
-  return readAudit(since).filter(
-    (e) =>
-      Date.parse(e.requestReceivedTimestamp) >= since &&
-      (e.userAgent ?? '').startsWith(prefix) &&
-      (filter.namespace === undefined || e.objectRef?.namespace === filter.namespace),
-  );
-}
-
-export function writesIn(events: AuditEvent[]): AuditEvent[] {
-  return events.filter((e) => writeVerbs.has(e.verb));
-}
-
-/** Writes that change something: a dry run (dryRun=All) is audited as an update but stores nothing. */
-export function realWrites(events: AuditEvent[]): AuditEvent[] {
-  return writesIn(events).filter((event) => !event.requestURI.includes('dryRun=All'));
-}
-
-/** One line per request, for assertion messages. */
-export function formatRequests(events: AuditEvent[]): string {
-  return events.map((e) => `${e.verb} ${e.requestURI} -> ${e.responseStatus?.code ?? '?'}`).join('\n') || '(none)';
 }

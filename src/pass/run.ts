@@ -3,29 +3,29 @@
 // step that writes), delete those of sets no longer configured, wait for the rollouts and diagnose
 // what is not healthy. It never sleeps beyond its deadline and never deletes a DaemonSet because
 // it is slow or unhealthy, nor one that is not this install's.
-import { ApiError } from './cluster.ts';
-import { planDaemonSets } from './daemonset-plan.ts';
+import { ApiError } from '../kube/cluster.ts';
+import { planDaemonSets } from '../plan/daemonset-plan.ts';
 import { ExitCode } from './exit-codes.ts';
-import { describeApiError } from './pass/api-errors.ts';
-import { createContext } from './pass/context.ts';
-import type { PassDependencies } from './pass/context.ts';
-import { finishDaemonSet, gatedDecisions, reconcileDaemonSet } from './pass/daemonset-pass.ts';
-import { overallOutcome } from './pass/overall.ts';
-import type { PassOutcome } from './pass/overall.ts';
-import { readOwnDaemonSets } from './pass/own-daemonsets.ts';
-import type { OwnDaemonSets } from './pass/own-daemonsets.ts';
-import { removeDaemonSets } from './pass/remove.ts';
-import { shareCluster } from './pass/shared-cluster.ts';
-import { lookupDeadline, spareHosts } from './pass/registry-hosts.ts';
-import { shareRegistry } from './pass/shared-registry.ts';
-import { createWriteGate } from './pass/write-gate.ts';
-import { coverPass } from './pass/coverage.ts';
+import { describeApiError } from './api-errors.ts';
+import { createContext } from './context.ts';
+import type { PassDependencies } from './context.ts';
+import { finishDaemonSet, gatedDecisions, reconcileDaemonSet } from './daemonset-pass.ts';
+import { overallOutcome } from './overall.ts';
+import type { PassOutcome } from './overall.ts';
+import { readOwnDaemonSets } from './own-daemonsets.ts';
+import type { OwnDaemonSets } from './own-daemonsets.ts';
+import { removeDaemonSets } from './remove.ts';
+import { shareCluster } from './shared-cluster.ts';
+import { lookupDeadline, spareHosts } from './registry-hosts.ts';
+import { shareRegistry } from './shared-registry.ts';
+import { createWriteGate } from './write-gate.ts';
+import { coverPass } from './coverage.ts';
 
-export type { Logger, PassDependencies, RejectedValue } from './pass/context.ts';
-export type { DaemonSetOutcome } from './pass/daemonset-pass.ts';
-export type { OverallAction, PassOutcome } from './pass/overall.ts';
-export type { Action } from './pass/reconcile.ts';
-export { describeApiError } from './pass/api-errors.ts';
+export type { Logger, PassDependencies, RejectedValue } from './context.ts';
+export type { DaemonSetOutcome } from './daemonset-pass.ts';
+export type { OverallAction, PassOutcome } from './overall.ts';
+export type { Action } from './reconcile.ts';
+export { describeApiError } from './api-errors.ts';
 
 function failedBeforeAnyDaemonSet(error: string): PassOutcome {
   return {

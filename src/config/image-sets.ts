@@ -14,7 +14,7 @@ import {
   parseTolerations,
 } from './config-parsers.ts';
 import type { CachedImage, Toleration } from './config-parsers.ts';
-import type { Json } from './k8s-types.ts';
+import type { Json } from '../kube/k8s-types.ts';
 
 /** The set IMAGES describes; IMAGE_SETS may not use its name. */
 export const DEFAULT_SET = 'default';

@@ -1,7 +1,7 @@
 // Maps a field path the API server rejected back to the variable that produced it, so an invalid
 // value only the server can judge (an unknown nested field, tolerationSeconds on a NoSchedule
 // taint, empty nodeSelectorTerms) is reported like any other invalid configuration.
-import { INSTALL_CONTAINER, HOLD_CONTAINER } from './desired.ts';
+import { INSTALL_CONTAINER, HOLD_CONTAINER } from '../plan/desired.ts';
 
 const POD = 'spec.template.spec';
 

@@ -7,7 +7,7 @@
 // already holds). A layout kept stable across removals would have to remember where each image
 // went, in the cluster; this one is a pure function of the configuration, so `--dry-run` shows
 // exactly what a pass makes and two passes always agree.
-import type { CachedImage } from './config-parsers.ts';
+import type { CachedImage } from '../config/config-parsers.ts';
 
 /** The set's images in chunks of at most `max` (no limit when undefined), in order. */
 export function chunkImages(images: readonly CachedImage[], max: number | undefined): CachedImage[][] {

@@ -7,11 +7,11 @@
 // the pod (and with it the exited init containers that reference the images) alive. Kubernetes
 // reserves max(init containers) rather than their sum, so the per-node cost is one container's
 // request whatever the number of images.
-import type { Config } from './config.ts';
-import { isDigestPinned } from './image-ref.ts';
-import type { Container, DaemonSet, Json } from './k8s-types.ts';
+import type { Config } from '../config/config.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { isDigestPinned } from '../config/image-ref.ts';
+import type { Container, DaemonSet, Json } from '../kube/k8s-types.ts';
 
-export const PROGRAM_NAME = 'kubernetes-image-puller';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const REFRESHED_AT_ANNOTATION = `${PROGRAM_NAME}/refreshed-at`;
 export const HELPER_IN_IMAGE = '/usr/local/bin/kip-helper';

@@ -1,7 +1,7 @@
 // What Kubernetes reserves on a node for one pod: for each resource, the larger of the sum of
 // the regular containers and the largest init container (init containers run one at a time).
-import type { Container, PodSpec } from './k8s-types.ts';
-import { parseQuantity } from './quantity.ts';
+import type { Container, PodSpec } from '../kube/k8s-types.ts';
+import { parseQuantity } from '../config/quantity.ts';
 
 export interface Reservation {
   requests: { cpu: number; memory: number };

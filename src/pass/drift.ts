@@ -3,9 +3,9 @@
 // by hand, a hostPath slipped in, or a label a mutating policy adds) shows up here; the pass then
 // asks the API server whether an update would really change anything (confirm.ts). Quantities
 // compare by value ("0.05" equals "50m"); false and 0 are values, not absence.
-import { REFRESHED_AT_ANNOTATION } from './desired.ts';
-import type { DaemonSet } from './k8s-types.ts';
-import { sameQuantity } from './quantity.ts';
+import { REFRESHED_AT_ANNOTATION } from '../plan/desired.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
+import { sameQuantity } from '../config/quantity.ts';
 
 /** Template annotations that record restarts; they roll pods but are not configuration. */
 export const RESTART_ANNOTATIONS = [REFRESHED_AT_ANNOTATION, 'kubectl.kubernetes.io/restartedAt'];

@@ -1,8 +1,8 @@
 // Logging for a short-lived job: one JSON object per line (or plain text for people), all on
 // stdout so a pod's log keeps their order.
 import winston from 'winston';
-import { LOG_FORMATS, LOG_LEVELS } from './config.ts';
-import type { LogFormat, LogLevel } from './config.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../config/config.ts';
+import type { LogFormat, LogLevel } from '../config/config.ts';
 
 const { combine, errors, json, printf, timestamp } = winston.format;
 

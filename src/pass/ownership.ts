@@ -1,9 +1,10 @@
 // Whose a DaemonSet is. The puller's own carry its managed-by label; among those, each install's
 // carry the install label (DAEMONSET_NAME), except the DaemonSet named DAEMONSET_NAME itself, which
 // keeps the labels it had before image sets existed: its own name stands for the install then.
-import { INSTALL_LABEL } from './daemonset-plan.ts';
-import { MANAGED_BY_LABEL, PROGRAM_NAME } from './desired.ts';
-import type { DaemonSet } from './k8s-types.ts';
+import { INSTALL_LABEL } from '../plan/daemonset-plan.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL } from '../plan/desired.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
 
 /** The install a DaemonSet of the puller belongs to. */
 export function installOf(daemonSet: DaemonSet): string {

@@ -2,7 +2,7 @@
 // value or throws InvalidValue with a sentence saying what was expected; config.ts names the
 // variable and the value around that sentence.
 import { parseImageReference } from './image-ref.ts';
-import type { Json } from './k8s-types.ts';
+import type { Json } from '../kube/k8s-types.ts';
 import { parseQuantity } from './quantity.ts';
 
 export class InvalidValue extends Error {}

@@ -1,11 +1,12 @@
 // What one pass should do, given the desired DaemonSet, the live one and the time. Pure: the
 // pass (pass.ts) carries out the decision.
-import { MANAGED_BY_LABEL, PROGRAM_NAME, REFRESHED_AT_ANNOTATION } from './desired.ts';
+import { PROGRAM_NAME } from '../config/daemonset-names.ts';
+import { MANAGED_BY_LABEL, REFRESHED_AT_ANNOTATION } from '../plan/desired.ts';
 import { RESTART_ANNOTATIONS, metadataDifferences, specDifferences } from './drift.ts';
-import type { DeploymentRecord } from './cluster.ts';
+import type { DeploymentRecord } from '../kube/cluster.ts';
 import { foreignReason } from './ownership.ts';
-import type { RefreshMode } from './config.ts';
-import type { DaemonSet, OwnerReference } from './k8s-types.ts';
+import type { RefreshMode } from '../config/config.ts';
+import type { DaemonSet, OwnerReference } from '../kube/k8s-types.ts';
 
 export type Decision =
   | { action: 'create'; body: DaemonSet }

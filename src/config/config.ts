@@ -21,10 +21,10 @@ import {
   parseWholeNumber,
 } from './config-parsers.ts';
 import type { CachedImage, Toleration } from './config-parsers.ts';
-import { planProblems } from './daemonset-plan.ts';
+import { planProblems } from './daemonset-names.ts';
 import { parseImageSets } from './image-sets.ts';
 import type { ImageSet } from './image-sets.ts';
-import type { Json } from './k8s-types.ts';
+import type { Json } from '../kube/k8s-types.ts';
 import { parseQuantity } from './quantity.ts';
 
 export type { CachedImage, Toleration } from './config-parsers.ts';

@@ -1,5 +1,5 @@
 // Which API failures are worth another try, and how long to wait before it.
-import { ApiError } from './cluster.ts';
+import { ApiError } from '../kube/cluster.ts';
 
 const TRANSIENT_STATUSES = new Set([0, 429, 500, 502, 503, 504]);
 
