@@ -1,0 +1,114 @@
+// Coverage on simulated nodes against the real control plane and a real registry: the pass counts
+// nodes per image from its pods' imageIDs (kwok's stage reports the digest the pod template
+// records, as a runtime reports what it pulled), writes the status ConfigMap once, not again on a
+// quiet pass, and reports a node at another digest without failing. `status` reads the same.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { load as loadYaml } from 'js-yaml';
+import { createTestNamespace, getJson, kubeconfigPath, kubectlOk, listJson, pullerPods, releaseNamespace, repoRoot, run, waitForRollout } from './lib/cluster.ts';
+import type { KubeObject } from './lib/cluster.ts';
+import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/audit.ts';
+import { explain, runPass } from './lib/pass-runner.ts';
+import { expectPass, passEnv } from './lib/puller.ts';
+import { LocalRegistry } from './lib/registry.ts';
+
+const STATUS = 'kubernetes-image-puller-status';
+
+type Coverage = { complete: number; expected: number; basis: Record<string, number>; images?: { image: string; otherDigest?: Record<string, number>; current: number }[] };
+type StatusDocument = { daemonSets: { name: string; nodes: { expected: number; withPod: number; complete: number }; images: { image: string; basis: string; digest?: string; current: number; otherDigests?: { digest: string; nodes: number }[] }[]; incompleteNodes: number }[] };
+
+async function statusConfigMap(namespace: string): Promise<{ resourceVersion: string; document: StatusDocument } | undefined> {
+  const configMap = await getJson<KubeObject & { data?: Record<string, string> }>('configmap', STATUS, namespace);
+  if (configMap === undefined) return undefined;
+  return { resourceVersion: configMap.metadata.resourceVersion ?? '', document: loadYaml(configMap.data?.['coverage.yaml'] ?? '') as StatusDocument };
+}
+
+function status(namespace: string, ...args: string[]) {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', KUBECONFIG: kubeconfigPath() };
+  return run(process.execPath, [join(repoRoot, 'dist', 'main.mjs'), 'status', '-n', namespace, ...args], { env, timeoutMs: 60_000 });
+}
+
+describe('coverage on simulated nodes', { timeout: 300_000 }, () => {
+  const registry = new LocalRegistry();
+  let ns = '';
+  let env: Record<string, string> = {};
+  let nodes = 0;
+  let appDigest = '';
+
+  before(async () => {
+    await registry.start();
+    appDigest = registry.push('kip/app:v1', 'app one');
+    const tools = registry.push('team/tools:v1', 'tools one');
+    ns = await createTestNamespace('kip-coverage');
+    env = passEnv(ns, { IMAGES: `app=${registry.address}/kip/app:v1;tools=${registry.address}/team/tools@${tools}`, REFRESH_MODE: 'digest' });
+  });
+  after(async () => {
+    await registry.stop();
+    await releaseNamespace(ns);
+  });
+
+  test('counts every node at the registry\'s digest, writes the status ConfigMap once and not again on a quiet pass', async (t) => {
+    const created = expectPass(await runPass(env), 0);
+    assert.equal(created.action, 'created');
+    await waitForRollout(ns);
+    const written = await statusConfigMap(ns);
+    assert.ok(written, 'the first pass wrote the status ConfigMap');
+    const since = new Date();
+    const result = await runPass(env);
+    const quiet = expectPass(result, 0);
+    assert.equal(quiet.action, 'unchanged', explain(result));
+    nodes = Number(quiet.desired);
+    assert.ok(nodes > 0, explain(result));
+    const coverage = quiet.coverage as Coverage;
+    assert.deepEqual(coverage, { complete: nodes, expected: nodes, basis: { registry: 1, pinned: 1 } }, explain(result));
+    const again = await statusConfigMap(ns);
+    assert.equal(again?.resourceVersion, written.resourceVersion, 'a quiet pass does not rewrite it');
+    const [only] = again?.document.daemonSets ?? [];
+    assert.deepEqual(only?.nodes, { expected: nodes, withPod: nodes, complete: nodes });
+    assert.deepEqual(only?.images.map(({ image, basis, digest, current }) => [image, basis, digest, current]), [
+      [`${registry.address}/kip/app:v1`, 'registry', appDigest, nodes],
+      [env.IMAGES?.split(';')[1]?.slice('tools='.length), 'pinned', env.IMAGES?.split('@')[1], nodes],
+    ]);
+    if (auditLogOrSkip(t)) {
+      const requests = await auditRequests({ since, namespace: ns });
+      assert.deepEqual(writesIn(requests), [], formatRequests(requests));
+      assert.deepEqual(requests.filter((request) => request.objectRef?.resource === 'pods').map((request) => request.verb), ['list'], formatRequests(requests));
+    }
+  });
+
+  test('a node at another digest is a warning and an Event, exit 0; the ConfigMap and `status` show it', async () => {
+    const [pod] = await pullerPods(ns);
+    assert.ok(pod?.metadata.name);
+    const node = pod.spec.nodeName ?? "";
+    const statuses = (pod.status as { initContainerStatuses?: { name: string }[] }).initContainerStatuses ?? [];
+    const index = statuses.findIndex((item) => item.name === 'app');
+    const stale = `sha256:${'5'.repeat(64)}`;
+    await kubectlOk(['-n', ns, 'patch', 'pod', pod.metadata.name, '--subresource=status', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: `/status/initContainerStatuses/${String(index)}/imageID`, value: `${registry.address}/kip/app@${stale}` }])]);
+    const before = await statusConfigMap(ns);
+    const result = await runPass(env);
+    const summary = expectPass(result, 0);
+    const coverage = summary.coverage as Coverage;
+    assert.equal(coverage.complete, nodes - 1, explain(result));
+    assert.deepEqual(coverage.images?.map(({ image, otherDigest, current }) => [image, otherDigest, current]), [[`${registry.address}/kip/app:v1`, { [`sha256:${'5'.repeat(12)}`]: 1 }, nodes - 1]]);
+    assert.ok((summary.warnings as string[] | undefined)?.some((warning) => warning.includes('hold another digest')), explain(result));
+    const events = await listJson<KubeObject & { reason?: string; type?: string }>('events', { namespace: ns });
+    assert.ok(events.some((event) => event.reason === 'StaleDigest' && event.type === 'Warning'), 'a StaleDigest Event');
+    const after = await statusConfigMap(ns);
+    assert.notEqual(after?.resourceVersion, before?.resourceVersion, 'changed coverage is written');
+    assert.equal(after?.document.daemonSets[0]?.images[0]?.otherDigests?.[0]?.digest, stale);
+
+    const table = await status(ns);
+    assert.equal(table.code, 0, explain(table));
+    assert.match(table.stdout, new RegExp(`^DaemonSet kubernetes-image-puller \\(set default\\): ${String(nodes - 1)}/${String(nodes)} nodes complete\\n`));
+    assert.match(table.stdout, new RegExp(`\\n {2}nodes not complete \\(1\\):\\n {4}${node}: ${registry.address.replace(/[.]/g, '\\.')}/kip/app:v1 other-digest sha256:5{12}\\n`));
+    const json = await status(ns, '-o', 'json');
+    assert.equal((JSON.parse(json.stdout) as StatusDocument).daemonSets[0]?.incompleteNodes, 1, explain(json));
+  });
+
+  test('`status` for an install that is not there says so and exits 0', async () => {
+    const result = await status(ns, '--name', 'no-such-install');
+    assert.equal(result.code, 0, explain(result));
+    assert.match(result.stdout, /^no DaemonSet of install "no-such-install" in namespace /);
+  });
+});
