@@ -20,7 +20,7 @@ import {
 } from './lib/cluster.ts';
 import { explain, runPass } from './lib/pass-runner.ts';
 import { auditLogOrSkip, auditRequests, formatRequests, realWrites, writesIn } from './lib/audit.ts';
-import { assertSawPassRead, cachedImagesByNode, expectPass, getPuller, isPassList, passEnv, sectionsOf } from './lib/puller.ts';
+import { COVERAGE_READS, assertSawPassRead, cachedImagesByNode, expectPass, getPuller, isPassList, passEnv, sectionsOf, verbAndResource } from './lib/puller.ts';
 
 const POOL = 'kip-e2e/pool';
 const ZONE = 'kip-e2e/zone';
@@ -113,13 +113,13 @@ describe('three node pools, a DaemonSet per set', { timeout: 240_000 }, () => {
     });
   });
 
-  test('a second pass makes one request, the LIST, for all four DaemonSets, and writes nothing', async (t) => {
+  test('a second pass makes one LIST for all four DaemonSets, then coverage\'s two reads, and writes nothing', async (t) => {
     const since = new Date();
     const summary = expectPass(await runPass(poolEnv(ns, [sets.general, sets.gpu, sets.zoneB])), 0);
     assert.equal(summary.action, 'unchanged');
     if (!auditLogOrSkip(t)) return;
     const seen = await auditRequests({ since, namespace: ns });
-    assert.equal(seen.length, 1, formatRequests(seen));
+    assert.deepEqual(seen.map(verbAndResource), ['list daemonsets', ...COVERAGE_READS], formatRequests(seen));
     assert.ok(isPassList(seen[0]!), formatRequests(seen));
   });
 

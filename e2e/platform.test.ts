@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { apply, createTestNamespace, releaseNamespace, kubectlOk, podUids, waitForRollout } from './lib/cluster.ts';
 import { explain, runPass } from './lib/pass-runner.ts';
 import { auditLogOrSkip, auditRequests, formatRequests, realWrites } from './lib/audit.ts';
-import { expectPass, getPuller, isPassList, passEnv } from './lib/puller.ts';
+import { COVERAGE_READS, expectPass, getPuller, isPassList, passEnv } from './lib/puller.ts';
 
 const images = 'alpha=quay.io/kip-e2e/alpha:1.0;beta=quay.io/kip-e2e/beta@sha256:' + 'b'.repeat(64);
 const policyLabel = 'policy.kip-e2e/team';
@@ -79,7 +79,7 @@ describe('a mutating admission policy adds a label to every pod template', { tim
       const requests = await auditRequests({ since, namespace: ns });
       assert.deepEqual(realWrites(requests), [], `writes by the puller:\n${formatRequests(requests)}`);
       const dryRuns = requests.filter((event) => event.requestURI.includes('dryRun=All'));
-      assert.deepEqual([requests.length, dryRuns.length], [4, 2], `two passes of one LIST and one dry run each:\n${formatRequests(requests)}`);
+      assert.deepEqual([requests.length, dryRuns.length], [2 * (2 + COVERAGE_READS.length), 2], `two passes of one LIST, one dry run and coverage's reads each:\n${formatRequests(requests)}`);
     }
   });
 

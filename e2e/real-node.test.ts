@@ -6,7 +6,8 @@
 // nodes. It is also tainted, and the passes here select it and tolerate the taint.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createTestNamespace, deleteNamespace, inCi, isReady, pullerPods, waitFor, type Pod } from './lib/cluster.ts';
+import { join } from 'node:path';
+import { createTestNamespace, deleteNamespace, inCi, isReady, kubeconfigPath, kubectlOk, pullerPods, repoRoot, run, waitFor, type Pod } from './lib/cluster.ts';
 import { explain, runPass } from './lib/pass-runner.ts';
 import { expectPass, helperContainer, holdContainer, passEnv } from './lib/puller.ts';
 import { pullerManifestRequests, pushImage } from './lib/registry.ts';
@@ -163,6 +164,8 @@ describe('a real node', { skip: inCi() ? false : unavailable }, () => {
     const asked = registryRequests().length;
     const quiet = expectPass(await runPass(env), 0);
     assert.equal(quiet.action, 'unchanged');
+    // containerd's imageID is the registry's digest, so the node counts as current by the registry's basis.
+    assert.deepEqual(quiet.coverage, { complete: 1, expected: 1, basis: { registry: 1 } });
     const since = registryRequests().slice(asked);
     const manifests = (agent: RegExp): string[] => since.filter((r) => agent.test(r.userAgent) && r.path.includes('/manifests/')).map((r) => `${r.method} ${r.path}`);
     assert.deepEqual(manifests(containerdAgent), [], 'the node asked the registry nothing');
@@ -170,8 +173,20 @@ describe('a real node', { skip: inCi() ? false : unavailable }, () => {
 
     const second = pushImage(registry, 'kip/moving:1', 'second content');
     assert.notEqual(second, first);
+    // A pod that restarts with no pass in between pulls the tag at its new digest, while the pod
+    // template still records the first: `status` shows that node at another digest.
+    const [restarted] = await pullerPods(ns);
+    await kubectlOk(['-n', ns, 'delete', 'pod', restarted?.metadata.name ?? '', '--wait=false']);
+    await waitFor('the replacement pod at the new digest', async () => {
+      const pods = await pullerPods(ns);
+      return pods.length === 1 && pods[0]?.metadata.name !== restarted?.metadata.name && isReady(pods[0] as Pod) && statusOf(pods[0] as Pod & { status: PodStatus }, 'moving').imageID === `${registry}/kip/moving@${second}`;
+    }, { timeoutMs: 60_000 });
+    const env0 = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', KUBECONFIG: kubeconfigPath() };
+    const table = await run(process.execPath, [join(repoRoot, 'dist', 'main.mjs'), 'status', '-n', ns], { env: env0, timeoutMs: 60_000 });
+    assert.match(table.stdout, new RegExp(`\\n {4}${realNode}: \\S+/kip/moving:1 other-digest ${second.slice(0, 'sha256:'.length + 12)}\\n`), explain(table));
     const rolled = expectPass(await runPass(env), 0);
     assert.equal(rolled.action, 'updated');
+    assert.deepEqual((rolled.coverage as { complete: number }).complete, 1, 'the roll brings the node back to the digest the registry serves');
     await waitFor('one Ready pod at the new digest', async () => {
       const pods = await pullerPods(ns);
       return pods.length === 1 && isReady(pods[0] as Pod) && statusOf(pods[0] as Pod & { status: PodStatus }, 'moving').imageID === `${registry}/kip/moving@${second}`;

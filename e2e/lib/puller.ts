@@ -100,6 +100,14 @@ export function isPassList(event: AuditEvent): boolean {
   return event.verb === 'list' && event.objectRef?.resource === 'daemonsets' && event.requestURI.includes(`labelSelector=${encodeURIComponent(ownSelector)}`);
 }
 
+/** The requests of a pass that has nothing to change, after the LIST: coverage's pods LIST (one page up to 500 pods) and the status ConfigMap's GET. */
+export const COVERAGE_READS = ['list pods', 'get configmaps'];
+
+/** `<verb> <resource>` of a request, to compare a pass's requests with what its design says. */
+export function verbAndResource(event: AuditEvent): string {
+  return `${event.verb} ${event.objectRef?.resource ?? '?'}`;
+}
+
 /** The label selector of that LIST. */
 const ownSelector = 'app.kubernetes.io/managed-by=kubernetes-image-puller,app.kubernetes.io/name=kubernetes-image-puller';
 
