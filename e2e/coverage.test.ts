@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load as loadYaml } from 'js-yaml';
-import { createTestNamespace, getJson, kubeconfigPath, kubectlOk, listJson, pullerPods, releaseNamespace, repoRoot, run, waitForRollout } from './lib/cluster.ts';
+import { createTestNamespace, getJson, kubeconfigPath, kubectlOk, labelNode, listJson, nodeIsSchedulable, pullerPods, releaseNamespace, repoRoot, run, waitFor, waitForRollout } from './lib/cluster.ts';
+import type { Node } from './lib/cluster.ts';
 import type { KubeObject } from './lib/cluster.ts';
 import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/audit.ts';
 import { explain, runPass } from './lib/pass-runner.ts';
@@ -110,5 +111,51 @@ describe('coverage on simulated nodes', { timeout: 300_000 }, () => {
     const result = await status(ns, '--name', 'no-such-install');
     assert.equal(result.code, 0, explain(result));
     assert.match(result.stdout, /^no DaemonSet of install "no-such-install" in namespace /);
+  });
+});
+
+describe('warm-node labels (NODE_LABELS=true) on simulated nodes', { timeout: 300_000 }, () => {
+  const POOL = 'kip-e2e/warm-pool';
+  const WARM = 'kubernetes-image-puller.io/warm';
+  const DEFAULT = 'kubernetes-image-puller.io/default';
+  const pinned = `quay.io/kip-e2e/warm@sha256:${'7'.repeat(64)}`;
+  let ns = '';
+  let nodes: string[] = [];
+
+  before(async () => {
+    ns = await createTestNamespace('kip-warm');
+    nodes = (await listJson<Node>('nodes')).filter((node) => nodeIsSchedulable(node) && (node.spec.taints ?? []).length === 0).map((node) => node.metadata.name).sort();
+    assert.ok(nodes.length >= 2, `two schedulable nodes: ${nodes.join(', ')}`);
+  });
+  after(async () => {
+    for (const node of nodes) await labelNode(node, { [POOL]: null, [WARM]: null, [DEFAULT]: null });
+    await releaseNamespace(ns);
+  });
+
+  const env = () => passEnv(ns, {
+    IMAGES: `base=${pinned}`,
+    IMAGE_SETS: JSON.stringify([{ name: 'warm', images: { tool: pinned }, nodeSelector: { [POOL]: 'yes' } }]),
+    NODE_LABELS: 'true',
+  });
+  const labelled = async (label: string): Promise<string[]> => (await listJson<Node>('nodes', { selector: label })).map((node) => node.metadata.name).sort();
+
+  test('a node gets its set\'s label when it holds the set\'s images, and loses it when it leaves the pool', async () => {
+    const [first = '', second = ''] = nodes;
+    await labelNode(first, { [POOL]: 'yes' });
+    const created = expectPass(await runPass(env()), 0);
+    assert.deepEqual(created.nodeLabels, [{ label: DEFAULT, nodes: nodes.length, added: nodes.length, removed: 0 }, { label: WARM, nodes: 1, added: 1, removed: 0 }], JSON.stringify(created));
+    assert.deepEqual(await labelled(WARM), [first]);
+    assert.deepEqual(await labelled(DEFAULT), nodes);
+
+    await labelNode(first, { [POOL]: null });
+    await labelNode(second, { [POOL]: 'yes' });
+    // The DaemonSet controller moves the set's pod; no pass is needed for that.
+    await waitFor(`the warm set's pod on ${second} only`, async () => {
+      const pods = await pullerPods(ns, 'kubernetes-image-puller-warm');
+      return pods.length === 1 && pods[0]?.spec.nodeName === second && pods[0].status?.phase === 'Running';
+    }, { timeoutMs: 60_000 });
+    const moved = expectPass(await runPass(env()), 0);
+    assert.deepEqual(moved.nodeLabels, [{ label: DEFAULT, nodes: nodes.length, added: 0, removed: 0 }, { label: WARM, nodes: 1, added: 1, removed: 1 }], JSON.stringify(moved));
+    assert.deepEqual(await labelled(WARM), [second]);
   });
 });

@@ -150,6 +150,7 @@ describe('loadConfig trims every value before it checks or uses it', () => {
     PLAIN_HTTP_REGISTRIES: 'registry.lan:5000;mirror.local',
     IMAGE_SETS: '[{"name":"gpu","images":{"cuda":"nvcr.io/nvidia/cuda:12"},"tolerations":[{"key":"gpu","operator":"Exists"}]}]',
     MAX_IMAGES_PER_DAEMONSET: '2',
+    NODE_LABELS: 'true',
   };
 
   it('covers every variable the configuration knows', () => {
@@ -167,6 +168,7 @@ describe('loadConfig trims every value before it checks or uses it', () => {
 describe('loadConfig rejects bad input, naming the variable', () => {
   const cases: [string, Environment, string, RegExp][] = [
     ['IMAGES missing', {}, 'IMAGES', /required/],
+    ['NODE_LABELS not a boolean', { IMAGES: 'a=nginx', NODE_LABELS: 'yes' }, 'NODE_LABELS', /expected one of true, false/],
     ['IMAGES empty', { IMAGES: '' }, 'IMAGES', /at least one entry/],
     ['IMAGES only separators', { IMAGES: ' ; ;' }, 'IMAGES', /at least one entry/],
     ['IMAGES without =', { IMAGES: 'nginx' }, 'IMAGES', /no "="/],

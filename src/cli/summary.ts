@@ -88,6 +88,7 @@ export function passSummary(
     ...(outcome.rejected.length === 0 ? {} : { invalid: [...new Set(outcome.rejected.map((rejected) => rejected.variable))] }),
     ...(warnings.length === 0 ? {} : { warnings }),
     ...(outcome.removed.length === 0 ? {} : { removed: outcome.removed }),
+    ...(outcome.nodeLabels === undefined ? {} : { nodeLabels: outcome.nodeLabels }),
     ...(sections ? { daemonSets: outcome.daemonSets.map((section) => daemonSetSection(section, outcome)) } : {}),
   };
 }

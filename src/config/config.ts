@@ -81,6 +81,8 @@ export interface Config {
   refreshMode: RefreshMode;
   /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
   plainHttpRegistries: string[];
+  /** Label the nodes that hold every image of a set at its current digest (warm-node labels). */
+  nodeLabels: boolean;
 }
 
 export interface ConfigProblem {
@@ -137,13 +139,14 @@ export const DEFAULTS = {
   PLAIN_HTTP_REGISTRIES: '',
   IMAGE_SETS: '',
   MAX_IMAGES_PER_DAEMONSET: '',
+  NODE_LABELS: 'false',
 } as const;
 
 /** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
 const BLANK_MEANS_DEFAULT = new Set<string>([
   'CACHING_INTERVAL_HOURS', 'CACHING_MEMORY_REQUEST', 'CACHING_MEMORY_LIMIT', 'CACHING_CPU_REQUEST',
   'CACHING_CPU_LIMIT', 'DAEMONSET_NAME', 'NAMESPACE', 'KIP_IMAGE', 'MAX_UNAVAILABLE',
-  'ROLLOUT_TIMEOUT_SECONDS', 'LOG_LEVEL', 'LOG_FORMAT', 'REFRESH_MODE',
+  'ROLLOUT_TIMEOUT_SECONDS', 'LOG_LEVEL', 'LOG_FORMAT', 'REFRESH_MODE', 'NODE_LABELS',
 ]);
 
 function validator<T>(parse: (raw: string) => T) {
@@ -220,6 +223,7 @@ const SPECS = {
   PLAIN_HTTP_REGISTRIES: validator(parseRegistryHosts)(),
   IMAGE_SETS: validator(parseImageSets)(),
   MAX_IMAGES_PER_DAEMONSET: validator(optional((raw) => parseWholeNumber(raw, 1, 1000)))(),
+  NODE_LABELS: validator(oneOf(['true', 'false'] as const))(),
   JOB_DEADLINE_SECONDS: validator(optional(setFrom(
     "it is the Job's activeDeadlineSeconds: cronJob.activeDeadlineSeconds (chart) or JOB_ACTIVE_DEADLINE_SECONDS (template)",
     (raw) => parseWholeNumber(raw, 1, 86400),
@@ -343,6 +347,7 @@ export function loadConfig(env: Environment): Config {
     scheduledIntervalHours: clean.SCHEDULED_INTERVAL_HOURS.value,
     refreshMode: clean.REFRESH_MODE,
     plainHttpRegistries: clean.PLAIN_HTTP_REGISTRIES,
+    nodeLabels: clean.NODE_LABELS === 'true',
   };
   // Nothing to cache would make a pass remove every DaemonSet of the install: that is a mistake, not a wish.
   if (config.images.length === 0 && config.imageSets.length === 0) throw new ConfigError([{ variable: 'IMAGES', value: raw.IMAGES, problem: IMAGES_REQUIRED }]);

@@ -80,6 +80,8 @@ export interface Coverage {
   /** Nodes that are not complete, at most `listed` of them (by name); `incompleteNodes` counts them all. */
   incomplete: IncompleteNode[];
   incompleteNodes: number;
+  /** The complete nodes by name (for warm-node labels); not reported. */
+  completeNodeNames: string[];
 }
 
 const PULLING = new Set(['PodInitializing', 'ContainerCreating']);
@@ -154,7 +156,7 @@ export class CoverageCounter {
   result(expected: number): Coverage {
     const currentKeys = this.#tallies.map((tally) => currentKey(tally));
     const images = this.#tallies.map((tally, index) => imageCoverage(tally, currentKeys[index]));
-    let complete = 0;
+    const completeNodeNames: string[] = [];
     let incompleteNodes = 0;
     const incomplete: IncompleteNode[] = [];
     for (const [node, codes] of [...this.#nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -165,13 +167,13 @@ export class CoverageCounter {
         missing.push({ image: tally.expected.image, ...describeKey(key) });
       });
       if (missing.length === 0) {
-        complete += 1;
+        completeNodeNames.push(node);
         continue;
       }
       incompleteNodes += 1;
       if (incomplete.length < LISTED_NODES) incomplete.push({ node, images: missing });
     }
-    return { expected, withPod: this.#nodes.size, complete, images, incomplete, incompleteNodes };
+    return { expected, withPod: this.#nodes.size, complete: completeNodeNames.length, images, incomplete, incompleteNodes, completeNodeNames };
   }
 }
 

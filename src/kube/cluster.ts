@@ -57,6 +57,10 @@ export interface Cluster {
    * other fields are Helm's or the template's); a version that changed meanwhile fails (409).
    */
   writeConfigMap(name: string, data: Record<string, string>, labels: Record<string, string>, resourceVersion?: string): Promise<void>;
+  /** Names of the nodes matching the label selector, every page (cluster-scoped: NODE_LABELS only). */
+  listNodeNames(labelSelector: string): Promise<string[]>;
+  /** Sets one label of a node, or removes it (null), touching no other field. */
+  patchNodeLabel(node: string, key: string, value: string | null): Promise<void>;
   listWarningEvents(daemonSetUid: string): Promise<WarningEvent[]>;
   recordEvent(daemonSet: DaemonSet, type: EventType, reason: string, message: string): Promise<void>;
   requests(): RequestCounts;

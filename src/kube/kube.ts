@@ -19,8 +19,9 @@ import type { Cluster, ConfigMapRecord, DeploymentRecord, EventType, RequestCoun
 import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import type { DaemonSet, Pod } from './k8s-types.ts';
 
-// Pages of 250 pods bound the memory a diagnosis needs on large clusters.
-const PAGE_SIZE = 250;
+// Pages of 500 pods (and nodes, events) bound the memory a pass needs on large clusters: coverage
+// and diagnosis count each page and drop it, so 5,000 nodes cost ten reads and one page of memory.
+const PAGE_SIZE = 500;
 // A pass's own DaemonSets are few: one page is one request, however many sets there are.
 const DAEMONSET_PAGE_SIZE = 500;
 /** A request may take this long at most; the pass's deadline shortens it, down to a floor that leaves the report time to read. */
@@ -351,6 +352,22 @@ async function writeConfigMap(requests: Requests, name: string, data: Record<str
   await requests.call('patch', 'configmaps', () => core.patchNamespacedConfigMap({ name, namespace, body: patch }, requests.mergePatching(patch)));
 }
 
+async function listNodeNames(requests: Requests, labelSelector: string): Promise<string[]> {
+  const { core, reading } = requests;
+  const names: string[] = [];
+  for await (const items of pagesOf((page) =>
+    requests.call('list', 'nodes', () => core.listNode({ labelSelector, limit: PAGE_SIZE, ...page }, reading)))) {
+    names.push(...items.map((node) => node.metadata?.name ?? ''));
+  }
+  return names;
+}
+
+async function patchNodeLabel(requests: Requests, node: string, key: string, value: string | null): Promise<void> {
+  const { core } = requests;
+  const patch = { metadata: { labels: { [key]: value } } };
+  await requests.call('patch', 'nodes', () => core.patchNode({ name: node, body: patch }, requests.mergePatching(patch)));
+}
+
 async function listWarningEvents(requests: Requests, daemonSetUid: string): Promise<WarningEvent[]> {
   const { core, namespace, reading } = requests;
   const list = await requests.call('list', 'events', () =>
@@ -410,6 +427,8 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
     readSecret: (secretName) => readSecret(requests, secretName),
     readConfigMap: (configMapName) => readConfigMap(requests, configMapName),
     writeConfigMap: (configMapName, data, labels, resourceVersion) => writeConfigMap(requests, configMapName, data, labels, resourceVersion),
+    listNodeNames: (labelSelector) => listNodeNames(requests, labelSelector),
+    patchNodeLabel: (node, key, value) => patchNodeLabel(requests, node, key, value),
     listWarningEvents: (daemonSetUid) => listWarningEvents(requests, daemonSetUid),
     recordEvent: (daemonSet, type, reason, message) => recordEvent(requests, daemonSet, type, reason, message),
     requests: () => ({ total: requests.counts.total, byVerb: { ...requests.counts.byVerb } }),

@@ -10,9 +10,13 @@ import type { DaemonSetCoverage } from '../coverage/report.ts';
 import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
 import type { PassContext } from './context.ts';
+import { labelWarmNodes } from './node-labels.ts';
+import type { NodeLabelOutcome } from './node-labels.ts';
 
 export interface CoverageStep {
   coverage: DaemonSetCoverage[];
+  /** Warm-node labels kept this pass (NODE_LABELS=true), one entry per set. */
+  nodeLabels: NodeLabelOutcome[];
   warnings: string[];
 }
 
@@ -44,14 +48,17 @@ async function writeStatus(ctx: PassContext, coverage: readonly DaemonSetCoverag
   }
 }
 
-/** Measures the DaemonSets the pass finished with (as last read), in the order given. */
-export async function coverPass(ctx: PassContext, finished: readonly MeasuredDaemonSet[]): Promise<CoverageStep> {
-  if (finished.length === 0) return { coverage: [], warnings: [] };
+/**
+ * Measures the DaemonSets the pass finished with (as last read), in the order given; with
+ * NODE_LABELS, labels the warm nodes of every set but those in `unmeasuredSets`.
+ */
+export async function coverPass(ctx: PassContext, finished: readonly MeasuredDaemonSet[], unmeasuredSets: ReadonlySet<string> = new Set()): Promise<CoverageStep> {
+  if (finished.length === 0) return { coverage: [], nodeLabels: [], warnings: [] };
   let coverage: DaemonSetCoverage[];
   try {
     coverage = await ctx.retrying(() => measureCoverage(ctx.cluster, finished));
   } catch (error) {
-    return { coverage: [], warnings: [`could not list the caching pods to measure coverage: ${reason(error)}`] };
+    return { coverage: [], nodeLabels: [], warnings: [`could not list the caching pods to measure coverage: ${reason(error)}`] };
   }
   const warnings: string[] = [];
   for (const [index, entry] of coverage.entries()) {
@@ -61,5 +68,7 @@ export async function coverPass(ctx: PassContext, finished: readonly MeasuredDae
     if (stale.length > 0 && daemonSet !== undefined) await ctx.record(daemonSet, 'Warning', STALE_DIGEST_REASON, stale.join('; ').slice(0, MAX_EVENT_MESSAGE));
   }
   warnings.push(...await writeStatus(ctx, coverage));
-  return { coverage, warnings };
+  if (!ctx.config.nodeLabels) return { coverage, nodeLabels: [], warnings };
+  const labelled = await labelWarmNodes(ctx, coverage, unmeasuredSets);
+  return { coverage, nodeLabels: labelled.labels, warnings: [...warnings, ...labelled.warnings] };
 }

@@ -2,6 +2,7 @@
 // With one DaemonSet and nothing removed it is that DaemonSet's outcome, field for field, so an
 // install without image sets reports exactly what it always did.
 import type { DaemonSetCoverage } from '../coverage/report.ts';
+import type { NodeLabelOutcome } from './node-labels.ts';
 import { ExitCode, worstExitCode } from './exit-codes.ts';
 import type { Rollout } from './health.ts';
 import type { RejectedValue } from './context.ts';
@@ -23,6 +24,8 @@ export interface PassOutcome extends Omit<DaemonSetOutcome, 'name' | 'set' | 'ch
   warnings: string[];
   /** How far each DaemonSet covers its nodes, as measured at the end of the pass; empty when it was not. */
   coverage: DaemonSetCoverage[];
+  /** Warm-node labels kept this pass, when NODE_LABELS=true. */
+  nodeLabels?: NodeLabelOutcome[];
 }
 
 function overallAction(sections: readonly DaemonSetOutcome[], removed: readonly string[], exitCode: ExitCode): OverallAction {

@@ -72,6 +72,7 @@ export async function runPass(deps: PassDependencies, waitSeconds = deps.config.
   // A pass that exits 2 writes nothing, the status ConfigMap included.
   if (rejected) return outcome;
   const measured = finished.flatMap(({ outcome: section, latest }) => (latest === undefined ? [] : [{ daemonSet: latest, unconfirmed: new Set(section.refresh?.unresolved.map(({ image }) => image)) }]));
-  const { coverage, warnings } = await coverPass(pass, measured);
-  return { ...outcome, coverage, warnings: [...outcome.warnings, ...warnings] };
+  const unmeasuredSets = new Set(finished.filter(({ latest }) => latest === undefined).map(({ outcome: section }) => section.set));
+  const { coverage, nodeLabels, warnings } = await coverPass(pass, measured, unmeasuredSets);
+  return { ...outcome, coverage, ...(nodeLabels.length === 0 ? {} : { nodeLabels }), warnings: [...outcome.warnings, ...warnings] };
 }

@@ -61,6 +61,8 @@ export function shareCluster(cluster: Cluster, maxInFlight = MAX_REQUESTS_IN_FLI
     readDeployment: once((name) => turn(() => cluster.readDeployment(name))),
     readConfigMap: (name) => turn(() => cluster.readConfigMap(name)),
     writeConfigMap: (name, data, labels, resourceVersion) => turn(() => cluster.writeConfigMap(name, data, labels, resourceVersion)),
+    listNodeNames: (selector) => turn(() => cluster.listNodeNames(selector)),
+    patchNodeLabel: (node, key, value) => turn(() => cluster.patchNodeLabel(node, key, value)),
     listWarningEvents: (uid) => turn(() => cluster.listWarningEvents(uid)),
     recordEvent: (daemonSet, type, reason, message) => turn(() => cluster.recordEvent(daemonSet, type, reason, message)),
     requests: () => cluster.requests(),

@@ -6,6 +6,14 @@ import type { DaemonSet, Pod } from '../../src/kube/k8s-types.ts';
 
 const DEFAULT_NAME = 'kubernetes-image-puller';
 
+/** `k=v,k` against labels: equality and existence, as the pass sends them. */
+function selectorMatches(selector: string, labels: Record<string, string>): boolean {
+  return selector.split(',').every((term) => {
+    const [key = '', value] = term.split('=');
+    return value === undefined ? Object.hasOwn(labels, key) : labels[key] === value;
+  });
+}
+
 /** `k=v,k=v` against labels: the only selectors the pass sends. */
 function matches(selector: string, labels: Record<string, string> | undefined): boolean {
   return selector.split(',').every((term) => {
@@ -211,6 +219,19 @@ export class MemoryCluster implements Cluster {
       copy.metadata.labels = { 'app.kubernetes.io/instance': owner, ...copy.metadata.labels };
       return copy;
     })));
+  }
+  /** Node name → labels, for warm-node labels. */
+  nodeLabels = new Map<string, Record<string, string>>();
+  nodePatches: string[] = [];
+  listNodeNames(labelSelector: string) {
+    return this.#request('GET', () => [...this.nodeLabels].filter(([, labels]) => selectorMatches(labelSelector, labels)).map(([name]) => name));
+  }
+  patchNodeLabel(node: string, key: string, value: string | null) {
+    return this.#request('PATCH', () => {
+      const labels = Object.entries(this.nodeLabels.get(node) ?? {}).filter(([name]) => name !== key);
+      this.nodeLabels.set(node, Object.fromEntries(value === null ? labels : [...labels, [key, value]]));
+      this.nodePatches.push(`${node} ${key}=${value ?? '-'}`);
+    });
   }
   readConfigMap(name: string) {
     return this.#request('GET', () => structuredClone(this.configMaps.get(name)));

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CoverageCounter, expectedImages } from '../src/coverage/count.ts';
+import { labelChanges, warmLabel, warmNodesBySet } from '../src/coverage/node-labels.ts';
+import type { DaemonSetCoverage } from '../src/coverage/report.ts';
+import { ApiError } from '../src/kube/cluster.ts';
+import { loadConfig } from '../src/config/config.ts';
+import type { Pod } from '../src/kube/k8s-types.ts';
+import { runPass } from '../src/pass/run.ts';
+import { MAX_LABEL_CHANGES } from '../src/pass/node-labels.ts';
+import { MemoryCluster } from './support/memory-cluster.ts';
+import { fixedClock, silent } from './support/run-pass.ts';
+
+const PINNED = `quay.io/x/a@sha256:${'1'.repeat(64)}`;
+const OTHER = `sha256:${'2'.repeat(64)}`;
+
+function pod(node: string, digest = `sha256:${'1'.repeat(64)}`): Pod {
+  return {
+    metadata: { name: `p-${node}` },
+    spec: { nodeName: node, initContainers: [{ name: 'a', image: PINNED }], containers: [] },
+    status: { initContainerStatuses: [{ name: 'a', image: PINNED, imageID: `quay.io/x/a@${digest}`, state: { terminated: { exitCode: 0 } } }] },
+  };
+}
+
+function measured(set: string, pods: Pod[]): DaemonSetCoverage {
+  const counter = new CoverageCounter(expectedImages([PINNED], {}));
+  counter.add(pods);
+  return { daemonSet: `kip-${set}`, set, coverage: counter.result(pods.length) };
+}
+
+describe('warm nodes', () => {
+  it('are the nodes complete in every DaemonSet of a set (its chunks)', () => {
+    const warm = warmNodesBySet([measured('gpu', [pod('n1'), pod('n2')]), measured('gpu', [pod('n1'), pod('n2', OTHER)]), measured('default', [pod('n3')])], new Set());
+    assert.deepEqual([...warm].map(([set, nodes]) => [set, [...nodes]]), [['gpu', ['n1']], ['default', ['n3']]]);
+  });
+
+  it('leave out a set one of whose DaemonSets was not measured', () => {
+    assert.deepEqual([...warmNodesBySet([measured('gpu', [pod('n1')])], new Set(['gpu']))], []);
+  });
+
+  it('gain and lose the label as they become and stop being warm', () => {
+    assert.deepEqual(labelChanges(new Set(['n1', 'n2']), new Set(['n2', 'n3'])), { add: ['n1'], remove: ['n3'] });
+    assert.equal(warmLabel('gpu'), 'kubernetes-image-puller.io/gpu');
+  });
+});
+
+function pass(cluster: MemoryCluster, env: Record<string, string> = {}) {
+  const clock = fixedClock();
+  return runPass({
+    config: loadConfig({ IMAGES: `a=${PINNED}`, NAMESPACE: 'cache', ROLLOUT_TIMEOUT_SECONDS: '30', NODE_LABELS: 'true', ...env }),
+    cluster, log: silent, now: clock.now, sleep: clock.sleep, signal: new AbortController().signal,
+  });
+}
+
+describe('runPass with NODE_LABELS=true', () => {
+  const LABEL = 'kubernetes-image-puller.io/default';
+
+  it('labels the complete nodes, unlabels one that fell behind and one that left, and touches no other label', async () => {
+    const cluster = new MemoryCluster();
+    cluster.nodeLabels = new Map<string, Record<string, string>>([['n1', { zone: 'a' }], ['n2', { [LABEL]: 'ready' }], ['n3', { [LABEL]: 'ready' }], ['gone', { [LABEL]: 'ready' }]]);
+    cluster.pods = [pod('n1'), pod('n2'), pod('n3', OTHER)];
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 0);
+    assert.deepEqual(outcome.nodeLabels, [{ label: LABEL, nodes: 2, added: 1, removed: 2 }]);
+    assert.deepEqual(cluster.nodeLabels.get('n1'), { zone: 'a', [LABEL]: 'ready' });
+    assert.deepEqual([cluster.nodeLabels.get('n3'), cluster.nodeLabels.get('gone')], [{}, {}]);
+    assert.deepEqual(cluster.nodePatches.sort(), [`gone ${LABEL}=-`, `n1 ${LABEL}=ready`, `n3 ${LABEL}=-`]);
+
+    const patches = cluster.nodePatches.length;
+    await pass(cluster);
+    assert.equal(cluster.nodePatches.length, patches, 'nothing to change: no patch');
+  });
+
+  it(`changes at most ${String(MAX_LABEL_CHANGES)} labels a pass and says the rest wait`, async () => {
+    const cluster = new MemoryCluster();
+    const nodes = MAX_LABEL_CHANGES + 3;
+    cluster.nodes = nodes;
+    cluster.pods = Array.from({ length: nodes }, (_, index) => pod(`n${String(index)}`));
+    const outcome = await pass(cluster);
+    assert.equal(cluster.nodePatches.length, MAX_LABEL_CHANGES);
+    assert.ok(outcome.warnings.includes(`3 node label change(s) for ${LABEL} are left to the next pass (at most ${String(MAX_LABEL_CHANGES)} a pass)`));
+  });
+
+  it('a ServiceAccount that may not list nodes gets a warning naming the grant, and exit 0', async () => {
+    class NoNodes extends MemoryCluster {
+      override listNodeNames(): Promise<string[]> {
+        return Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'nodes is forbidden', verb: 'list', resource: 'nodes' }));
+      }
+    }
+    const cluster = new NoNodes();
+    cluster.pods = [pod('n1')];
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 0);
+    assert.ok(outcome.warnings.some((warning) => warning.startsWith('the ServiceAccount may not list nodes (403 Forbidden)') && warning.includes('nodeLabels.enabled')));
+  });
+
+  it('without NODE_LABELS asks nothing about nodes', async () => {
+    const cluster = new MemoryCluster();
+    cluster.nodeLabels = new Map([['n1', { [LABEL]: 'ready' }]]);
+    cluster.pods = [pod('n1', OTHER)];
+    const outcome = await pass(cluster, { NODE_LABELS: '' });
+    assert.equal(outcome.nodeLabels, undefined);
+    assert.deepEqual(cluster.nodePatches, []);
+  });
+});
