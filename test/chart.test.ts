@@ -672,3 +672,21 @@ describe('values.schema.json rejects bad values with a message naming them', () 
     });
   }
 });
+
+describe('warm-node labels', () => {
+  it('are off by default: NODE_LABELS "false" and nothing cluster-wide', () => {
+    const objects = renderChart({ values: withConfig({}) });
+    assert.equal(configData(objects)['NODE_LABELS'], 'false');
+    assert.deepEqual(objects.filter((o) => o.kind.startsWith('Cluster')), []);
+  });
+
+  it('nodeLabels.enabled sets NODE_LABELS and binds the ServiceAccount to nodes list and patch, nothing more', () => {
+    const objects = renderChart({ values: withConfig({}, { nodeLabels: { enabled: true } }) });
+    assert.equal(configData(objects)['NODE_LABELS'], 'true');
+    const role = find(objects, 'ClusterRole');
+    assert.deepEqual(role['rules'], [{ apiGroups: [''], resources: ['nodes'], verbs: ['list', 'patch'] }]);
+    const binding = find(objects, 'ClusterRoleBinding');
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'k8s-image-puller', namespace: NS }]);
+  });
+});
