@@ -25,6 +25,7 @@ import { planProblems } from './daemonset-plan.ts';
 import { parseImageSets } from './image-sets.ts';
 import type { ImageSet } from './image-sets.ts';
 import type { Json } from './k8s-types.ts';
+import { parsePushgatewayUrl } from './metrics/pushgateway-url.ts';
 import { parseQuantity } from './quantity.ts';
 
 export type { CachedImage, Toleration } from './config-parsers.ts';
@@ -81,6 +82,8 @@ export interface Config {
   refreshMode: RefreshMode;
   /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
   plainHttpRegistries: string[];
+  /** METRICS_PUSHGATEWAY_URL without trailing slash; undefined: no metrics are pushed. */
+  metricsPushgatewayUrl: string | undefined;
 }
 
 export interface ConfigProblem {
@@ -137,6 +140,7 @@ export const DEFAULTS = {
   PLAIN_HTTP_REGISTRIES: '',
   IMAGE_SETS: '',
   MAX_IMAGES_PER_DAEMONSET: '',
+  METRICS_PUSHGATEWAY_URL: '',
 } as const;
 
 /** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
@@ -220,6 +224,7 @@ const SPECS = {
   PLAIN_HTTP_REGISTRIES: validator(parseRegistryHosts)(),
   IMAGE_SETS: validator(parseImageSets)(),
   MAX_IMAGES_PER_DAEMONSET: validator(optional((raw) => parseWholeNumber(raw, 1, 1000)))(),
+  METRICS_PUSHGATEWAY_URL: validator(optional(parsePushgatewayUrl))(),
   JOB_DEADLINE_SECONDS: validator(optional(setFrom(
     "it is the Job's activeDeadlineSeconds: cronJob.activeDeadlineSeconds (chart) or JOB_ACTIVE_DEADLINE_SECONDS (template)",
     (raw) => parseWholeNumber(raw, 1, 86400),
@@ -343,6 +348,7 @@ export function loadConfig(env: Environment): Config {
     scheduledIntervalHours: clean.SCHEDULED_INTERVAL_HOURS.value,
     refreshMode: clean.REFRESH_MODE,
     plainHttpRegistries: clean.PLAIN_HTTP_REGISTRIES,
+    metricsPushgatewayUrl: clean.METRICS_PUSHGATEWAY_URL.value,
   };
   // Nothing to cache would make a pass remove every DaemonSet of the install: that is a mistake, not a wish.
   if (config.images.length === 0 && config.imageSets.length === 0) throw new ConfigError([{ variable: 'IMAGES', value: raw.IMAGES, problem: IMAGES_REQUIRED }]);
