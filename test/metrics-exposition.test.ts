@@ -143,7 +143,7 @@ describe('pushPassMetrics with a stand-in fetch', () => {
   it('PUTs a successful pass and POSTs a failed one, as text format 0.0.4', async () => {
     const calls: Array<{ url: string; method: string | undefined; body: string; type: string | null }> = [];
     const fake: typeof fetch = (input, init) => {
-      calls.push({ url: String(input as string), method: init?.method, body: String(init?.body as string), type: new Headers(init?.headers).get('content-type') });
+      calls.push({ url: input as string, method: init?.method, body: init?.body as string, type: new Headers(init?.headers).get('content-type') });
       return Promise.resolve(new Response(null, { status: 200 }));
     };
     assert.equal(await pushPassMetrics(base, pass(), { fetch: fake }), undefined);
