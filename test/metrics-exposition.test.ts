@@ -4,7 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { renderExposition, pushPassMetrics, pushUrl } from '../src/metrics/index.ts';
+import { passMetricsFrom, renderExposition, pushPassMetrics, pushUrl, setsFromRollouts } from '../src/metrics/index.ts';
+import type { PassOutcome } from '../src/pass.ts';
 import type { PassMetrics } from '../src/metrics/index.ts';
 import { escapeLabelValue, formatValue } from '../src/metrics/exposition.ts';
 
@@ -171,5 +172,30 @@ describe('pushPassMetrics with a stand-in fetch', () => {
     const started = Date.now();
     assert.equal(await pushPassMetrics(base, pass(), { fetch: hang, timeoutMs: 5000, deadline: Date.now() + 100 }), `metrics were not pushed to ${url}: PUT failed: timed out; the pass's outcome is unchanged`);
     assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  });
+});
+
+describe('passMetricsFrom', () => {
+  const rollout = (desired: number, updated: number, available: number) => ({ complete: desired === updated, observed: true, desired, updated, ready: available, available });
+  const section = (set: string, value: ReturnType<typeof rollout> | undefined) => ({ set, rollout: value }) as unknown as PassOutcome['daemonSets'][number];
+
+  it('sums registry requests by host, and succeeds only on exit 0', () => {
+    const metrics = passMetricsFrom({
+      config: { namespace: 'ns', daemonSetName: 'ds' },
+      outcome: undefined,
+      exitCode: 2,
+      durationMs: 1500,
+      registryRequests: { total: 3, byHost: { 'quay.io': { HEAD: 2, GET: 1 } } },
+      finishedAt: FINISHED,
+    });
+    assert.deepEqual(metrics, { namespace: 'ns', daemonSet: 'ds', sets: [], images: [], durationSeconds: 1.5, exitCode: 2, registryRequests: { 'quay.io': 3 }, succeeded: false, finishedAt: FINISHED });
+  });
+
+  it('estimates a set from its chunks\' rollouts until coverage gives it, and takes coverage when given', () => {
+    const outcome = { daemonSets: [section('default', rollout(5, 5, 4)), section('default', rollout(5, 3, 5)), section('gpu', rollout(2, 2, 2)), section('arm', undefined)] };
+    assert.deepEqual(setsFromRollouts(outcome), [{ set: 'default', nodesExpected: 5, nodesComplete: 3 }, { set: 'gpu', nodesExpected: 2, nodesComplete: 2 }]);
+    const coverage = { sets: [{ set: 'default', nodesExpected: 5, nodesComplete: 1 }], images: [{ set: 'default', image: 'a', state: 'failing' as const, nodes: 4 }] };
+    const metrics = passMetricsFrom({ config: { namespace: 'ns', daemonSetName: 'ds' }, outcome, exitCode: 0, durationMs: 1, finishedAt: FINISHED, coverage });
+    assert.deepEqual([metrics.sets, metrics.images, metrics.succeeded], [coverage.sets, coverage.images, true]);
   });
 });

@@ -5,3 +5,5 @@ export type { ImageCoverage, ImageState, PassMetrics, SetCoverage } from './expo
 export { PUSH_JOB, PUSH_TIMEOUT_MS, pushPassMetrics, pushUrl } from './push.ts';
 export type { PushOptions } from './push.ts';
 export { parsePushgatewayUrl } from './pushgateway-url.ts';
+export { passMetricsFrom, setsFromRollouts } from './from-pass.ts';
+export type { PassFigures } from './from-pass.ts';
