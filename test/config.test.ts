@@ -150,6 +150,7 @@ describe('loadConfig trims every value before it checks or uses it', () => {
     PLAIN_HTTP_REGISTRIES: 'registry.lan:5000;mirror.local',
     IMAGE_SETS: '[{"name":"gpu","images":{"cuda":"nvcr.io/nvidia/cuda:12"},"tolerations":[{"key":"gpu","operator":"Exists"}]}]',
     MAX_IMAGES_PER_DAEMONSET: '2',
+    METRICS_PUSHGATEWAY_URL: 'http://pushgateway.monitoring:9091',
   };
 
   it('covers every variable the configuration knows', () => {
