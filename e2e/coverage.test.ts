@@ -3,6 +3,9 @@
 // records, as a runtime reports what it pulled), writes the status ConfigMap once, not again on a
 // quiet pass, and reports a node at another digest without failing. `status` reads the same.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { load as loadYaml } from 'js-yaml';
@@ -13,6 +16,7 @@ import { auditLogOrSkip, auditRequests, formatRequests, writesIn } from './lib/a
 import { explain, runPass } from './lib/pass-runner.ts';
 import { expectPass, passEnv } from './lib/puller.ts';
 import { LocalRegistry } from './lib/registry.ts';
+import { prometheusBinary } from '../test/support/prometheus-binaries.ts';
 
 const STATUS = 'kubernetes-image-puller-status';
 
@@ -157,5 +161,57 @@ describe('warm-node labels (NODE_LABELS=true) on simulated nodes', { timeout: 30
     const moved = expectPass(await runPass(env()), 0);
     assert.deepEqual(moved.nodeLabels, [{ label: DEFAULT, nodes: nodes.length, added: 0, removed: 0 }, { label: WARM, nodes: 1, added: 1, removed: 1 }], JSON.stringify(moved));
     assert.deepEqual(await labelled(WARM), [second]);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
+    });
+  });
+}
+
+describe('metrics pushed to a real Pushgateway', { timeout: 120_000 }, () => {
+  let gateway: ChildProcess | undefined;
+  let base = '';
+  let ns = '';
+  const pinned = `quay.io/kip-e2e/metrics@sha256:${'8'.repeat(64)}`;
+
+  before(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${String(port)}`;
+    gateway = spawn(prometheusBinary('pushgateway'), [`--web.listen-address=127.0.0.1:${String(port)}`, '--log.level=warn'], { stdio: 'ignore' });
+    await waitFor('the Pushgateway to be ready', () => fetch(`${base}/-/ready`).then((response) => response.ok, () => false), { timeoutMs: 20_000 });
+    ns = await createTestNamespace('kip-metrics');
+  });
+  after(async () => {
+    gateway?.kill('SIGTERM');
+    await releaseNamespace(ns);
+  });
+
+  test('a pass pushes coverage, its exit code and its last success, read back over HTTP; a Pushgateway that is down is a warning', async () => {
+    const env = passEnv(ns, { IMAGES: `tool=${pinned}`, METRICS_PUSHGATEWAY_URL: base });
+    expectPass(await runPass(env), 0);
+    await waitForRollout(ns);
+    const result = await runPass(env);
+    const summary = expectPass(result, 0);
+    const nodes = Number(summary.desired);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (metric: string, labels: string): number | undefined => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${metric}{`) && labels.split(',').every((label) => candidate.includes(label)) && candidate.includes(`namespace="${ns}"`));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    assert.equal(value('kip_set_nodes_expected', 'set="default"'), nodes, text);
+    assert.equal(value('kip_set_nodes_complete', 'set="default"'), nodes, text);
+    assert.equal(value('kip_image_nodes', `image="${pinned}",state="current"`), nodes, text);
+    assert.equal(value('kip_pass_exit_code', 'job="kubernetes-image-puller"'), 0, text);
+    assert.ok((value('kip_last_success_timestamp_seconds', 'job="kubernetes-image-puller"') ?? 0) > Date.now() / 1000 - 120, text);
+
+    const down = expectPass(await runPass({ ...env, METRICS_PUSHGATEWAY_URL: `http://127.0.0.1:${String(await freePort())}` }), 0);
+    assert.ok((down.warnings as string[] | undefined)?.some((warning) => warning.includes('127.0.0.1')), JSON.stringify(down));
   });
 });

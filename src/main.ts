@@ -15,7 +15,8 @@ import type { StatusRequest } from './cli/arguments.ts';
 import { nodeTooOld } from './cli/node-version.ts';
 import { passSummary } from './cli/summary.ts';
 import type { Cluster } from './kube/cluster.ts';
-import type { Logger, RejectedValue } from './pass/run.ts';
+import type { Logger, PassOutcome, RejectedValue } from './pass/run.ts';
+import type { RegistryRequestCounts } from './registry/client.ts';
 import { describeApiError, runPass } from './pass/run.ts';
 import { lookupDeadline } from './pass/registry-hosts.ts';
 import { checkPlanWithServer } from './pass/server-check.ts';
@@ -109,7 +110,10 @@ async function main(): Promise<ExitCode> {
     const outcome = await runPass({ config, cluster, registry, log, now: () => new Date(), sleep: abortableSleep, signal: interrupt.signal, deadline, lookupDeadline: lookupsUntil, runsInPod }, waitSeconds);
     for (const warning of [...(outcome.refresh?.warnings ?? []), ...outcome.warnings]) log.warn(warning);
     logInvalid(log, outcome.rejected);
-    const summary = passSummary(config, outcome, { durationMs: Date.now() - started, requests: cluster.requests(), registryRequests: registry.requests(), warnings });
+    const durationMs = Date.now() - started;
+    const pushed = await pushMetrics(config, outcome, durationMs, registry.requests());
+    if (pushed !== undefined) log.warn(pushed);
+    const summary = passSummary(config, outcome, { durationMs, requests: cluster.requests(), registryRequests: registry.requests(), warnings: pushed === undefined ? warnings : [...warnings, pushed] });
     if (outcome.exitCode === ExitCode.healthy) log.info('pass finished', summary);
     else log.error(`pass finished: ${outcome.error ?? outcome.action}`, summary);
     return outcome.exitCode;
@@ -117,6 +121,14 @@ async function main(): Promise<ExitCode> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+/** Pushes the pass's figures when METRICS_PUSHGATEWAY_URL is set; a warning when that fails, never a different exit code. */
+async function pushMetrics(config: Config, outcome: PassOutcome, durationMs: number, registryRequests: RegistryRequestCounts): Promise<string | undefined> {
+  if (config.metricsPushgatewayUrl === undefined) return undefined;
+  const { metricsCoverage, passMetricsFrom, pushPassMetrics } = await import('./metrics/index.ts');
+  const coverage = outcome.coverage.length === 0 ? undefined : metricsCoverage(outcome.coverage);
+  return pushPassMetrics(config.metricsPushgatewayUrl, passMetricsFrom({ config, outcome, exitCode: outcome.exitCode, durationMs, registryRequests, finishedAt: new Date(), coverage }));
 }
 
 /** The cluster adapter, or undefined (after logging why) when there is no cluster configuration. */

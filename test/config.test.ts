@@ -151,6 +151,7 @@ describe('loadConfig trims every value before it checks or uses it', () => {
     IMAGE_SETS: '[{"name":"gpu","images":{"cuda":"nvcr.io/nvidia/cuda:12"},"tolerations":[{"key":"gpu","operator":"Exists"}]}]',
     MAX_IMAGES_PER_DAEMONSET: '2',
     NODE_LABELS: 'true',
+    METRICS_PUSHGATEWAY_URL: 'http://pushgateway.monitoring:9091',
   };
 
   it('covers every variable the configuration knows', () => {

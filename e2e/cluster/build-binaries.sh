@@ -3,14 +3,16 @@
 # etcd, kwok/kwokctl and helm, and for the real node its kubelet, a registry and crane, from the Go
 # module proxy. Binaries are cached outside the repo, keyed by version, so only a fresh machine pays
 # for the build. The kubelet and kube-proxy (the real node's) share one cache directory.
-#   usage: bash e2e/cluster/build-binaries.sh [target...]   targets: kubernetes etcd kwok helm registry crane kubelet kube-proxy
+# promtool and a Pushgateway (unit tests of the metrics and the chart's alerting rules) have a cache of
+# their own too.
+#   usage: bash e2e/cluster/build-binaries.sh [target...]   targets: kubernetes etcd kwok helm registry crane kubelet kube-proxy promtool pushgateway
 set -euo pipefail
 source "$(dirname "$0")/versions.sh"
 
 log() { printf '[build-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 have() { [ -x "$BIN_DIR/$1" ]; }
 
-mkdir -p "$BIN_DIR" "$REGISTRY_BIN_DIR" "$KUBELET_BIN_DIR"
+mkdir -p "$BIN_DIR" "$REGISTRY_BIN_DIR" "$KUBELET_BIN_DIR" "$PROMETHEUS_BIN_DIR"
 # Two callers at once (run.sh and demo.sh, or two shells) would both compile for 20 minutes and
 # overwrite each other's binaries: the second waits for the first and then finds them cached. Each
 # target runs in a subshell that holds the lock of its cache directory only while it builds, so a
@@ -147,15 +149,49 @@ build_kube-proxy() {
   log "kube-proxy $K8S_VERSION: done"
 }
 
+build_promtool() {
+  lock_cache "$PROMETHEUS_BIN_DIR"
+  if [ -x "$PROMETHEUS_BIN_DIR/promtool" ]; then log "promtool $PROMETHEUS_VERSION: cached"; return; fi
+  require_go
+  log "promtool $PROMETHEUS_VERSION: compiling"
+  local dir="$WORK/prometheus" release="3.${PROMETHEUS_VERSION#v0.}"
+  release="${release%.*}.${release##*.}"
+  mkdir -p "$dir" && cd "$dir"
+  go mod init local/prometheus-tools >/dev/null 2>&1
+  go mod edit -go=1.26.0
+  # The prometheus module's go.mod carries exclude directives, which `go install pkg@version` refuses.
+  go get -tool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  go build -mod=mod -p 2 -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${release#3.}" \
+    -o "$PROMETHEUS_BIN_DIR/promtool" github.com/prometheus/prometheus/cmd/promtool
+  log "promtool $PROMETHEUS_VERSION: done"
+}
+
+build_pushgateway() {
+  lock_cache "$PROMETHEUS_BIN_DIR"
+  if [ -x "$PROMETHEUS_BIN_DIR/pushgateway" ]; then log "pushgateway $PUSHGATEWAY_VERSION: cached"; return; fi
+  require_go
+  log "pushgateway $PUSHGATEWAY_VERSION: compiling"
+  local dir="$WORK/pushgateway"
+  mkdir -p "$dir" && cd "$dir"
+  go mod init local/pushgateway-binary >/dev/null 2>&1
+  go mod edit -go=1.26.0
+  # The proxy serves this exact version but lists none, and `go install`/`go get` ask for the list
+  # (deprecation notices): require the version directly and let the build resolve the rest.
+  go mod edit -require="github.com/prometheus/pushgateway@$PUSHGATEWAY_VERSION"
+  go build -mod=mod -p 2 -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PUSHGATEWAY_VERSION#v}" \
+    -o "$PROMETHEUS_BIN_DIR/pushgateway" github.com/prometheus/pushgateway
+  log "pushgateway $PUSHGATEWAY_VERSION: done"
+}
+
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(kubernetes etcd kwok helm registry crane kubelet kube-proxy)
+[ ${#targets[@]} -eq 0 ] && targets=(kubernetes etcd kwok helm registry crane kubelet kube-proxy promtool pushgateway)
 for target in "${targets[@]}"; do
   if ! declare -F "build_$target" >/dev/null; then
-    echo "build-binaries.sh: unknown target '$target' (known: kubernetes etcd kwok helm registry crane kubelet kube-proxy)" >&2
+    echo "build-binaries.sh: unknown target '$target' (known: kubernetes etcd kwok helm registry crane kubelet kube-proxy promtool pushgateway)" >&2
     exit 2
   fi
   step_started=$SECONDS
   ( "build_$target" )
   if [ $((SECONDS - step_started)) -gt 1 ]; then log "$target took $((SECONDS - step_started))s"; fi
 done
-log "binaries in $BIN_DIR, $REGISTRY_BIN_DIR and $KUBELET_BIN_DIR ($((SECONDS - started))s)"
+log "binaries in $BIN_DIR, $REGISTRY_BIN_DIR, $KUBELET_BIN_DIR and $PROMETHEUS_BIN_DIR ($((SECONDS - started))s)"

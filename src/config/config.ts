@@ -25,6 +25,7 @@ import { planProblems } from './daemonset-names.ts';
 import { parseImageSets } from './image-sets.ts';
 import type { ImageSet } from './image-sets.ts';
 import type { Json } from '../kube/k8s-types.ts';
+import { parsePushgatewayUrl } from './pushgateway-url.ts';
 import { parseQuantity } from './quantity.ts';
 
 export type { CachedImage, Toleration } from './config-parsers.ts';
@@ -83,6 +84,8 @@ export interface Config {
   plainHttpRegistries: string[];
   /** Label the nodes that hold every image of a set at its current digest (warm-node labels). */
   nodeLabels: boolean;
+  /** METRICS_PUSHGATEWAY_URL without trailing slash; undefined: no metrics are pushed. */
+  metricsPushgatewayUrl: string | undefined;
 }
 
 export interface ConfigProblem {
@@ -140,6 +143,7 @@ export const DEFAULTS = {
   IMAGE_SETS: '',
   MAX_IMAGES_PER_DAEMONSET: '',
   NODE_LABELS: 'false',
+  METRICS_PUSHGATEWAY_URL: '',
 } as const;
 
 /** Variables whose empty value means "use the default" (a ConfigMap key left blank). */
@@ -224,6 +228,7 @@ const SPECS = {
   IMAGE_SETS: validator(parseImageSets)(),
   MAX_IMAGES_PER_DAEMONSET: validator(optional((raw) => parseWholeNumber(raw, 1, 1000)))(),
   NODE_LABELS: validator(oneOf(['true', 'false'] as const))(),
+  METRICS_PUSHGATEWAY_URL: validator(optional(parsePushgatewayUrl))(),
   JOB_DEADLINE_SECONDS: validator(optional(setFrom(
     "it is the Job's activeDeadlineSeconds: cronJob.activeDeadlineSeconds (chart) or JOB_ACTIVE_DEADLINE_SECONDS (template)",
     (raw) => parseWholeNumber(raw, 1, 86400),
@@ -348,6 +353,7 @@ export function loadConfig(env: Environment): Config {
     refreshMode: clean.REFRESH_MODE,
     plainHttpRegistries: clean.PLAIN_HTTP_REGISTRIES,
     nodeLabels: clean.NODE_LABELS === 'true',
+    metricsPushgatewayUrl: clean.METRICS_PUSHGATEWAY_URL.value,
   };
   // Nothing to cache would make a pass remove every DaemonSet of the install: that is a mistake, not a wish.
   if (config.images.length === 0 && config.imageSets.length === 0) throw new ConfigError([{ variable: 'IMAGES', value: raw.IMAGES, problem: IMAGES_REQUIRED }]);
