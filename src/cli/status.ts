@@ -6,7 +6,7 @@ import { measureCoverage } from '../coverage/measure.ts';
 import { coverageDocument, plural, shortDigest, topReason } from '../coverage/report.ts';
 import type { DaemonSetCoverage } from '../coverage/report.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
-import { OWN_SELECTOR } from '../pass/own-daemonsets.ts';
+import { OWN_SELECTOR } from '../plan/desired.ts';
 
 export const MAX_NODE_LINES = 20;
 

@@ -5,7 +5,7 @@ import { SET_LABEL } from '../plan/daemonset-plan.ts';
 import { DEFAULT_SET } from '../config/image-sets.ts';
 import { INSTALL_CONTAINER } from '../plan/desired.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
-import { OWN_SELECTOR } from '../pass/own-daemonsets.ts';
+import { OWN_SELECTOR } from '../plan/desired.ts';
 import { DIGESTS_ANNOTATION, parseDigests } from '../registry/moved.ts';
 import { CoverageCounter, expectedImages } from './count.ts';
 import type { DaemonSetCoverage } from './report.ts';

@@ -3,14 +3,13 @@
 // this install's DaemonSets that no set describes any more.
 import { ApiError } from '../kube/cluster.ts';
 import type { PlannedDaemonSet } from '../plan/daemonset-plan.ts';
-import { PROGRAM_NAME } from '../config/daemonset-names.ts';
-import { MANAGED_BY_LABEL } from '../plan/desired.ts';
+import { OWN_SELECTOR } from '../plan/desired.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
 import { removable } from './ownership.ts';
 import type { PassContext } from './context.ts';
 
-/** Every DaemonSet the puller made carries both; the one named DAEMONSET_NAME has no other label of ours. */
-export const OWN_SELECTOR = `${MANAGED_BY_LABEL}=${PROGRAM_NAME},app.kubernetes.io/name=${PROGRAM_NAME}`;
+export { OWN_SELECTOR } from '../plan/desired.ts';
+
 
 export interface OwnDaemonSets {
   /** Each planned DaemonSet by name, as found; undefined when there is none. */

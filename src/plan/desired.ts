@@ -13,6 +13,8 @@ import { isDigestPinned } from '../config/image-ref.ts';
 import type { Container, DaemonSet, Json } from '../kube/k8s-types.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/** Every DaemonSet the puller made carries both; the one named DAEMONSET_NAME has no other label of ours. */
+export const OWN_SELECTOR = `${MANAGED_BY_LABEL}=${PROGRAM_NAME},app.kubernetes.io/name=${PROGRAM_NAME}`;
 export const REFRESHED_AT_ANNOTATION = `${PROGRAM_NAME}/refreshed-at`;
 export const HELPER_IN_IMAGE = '/usr/local/bin/kip-helper';
 export const HELPER_DIR = '/kip';
