@@ -61,6 +61,8 @@ describe('keyringKey: a location read as url.Parse("https://" + location) reads 
     ['quay.io/v1', 'quay.io/v1'],
     ['quay.io/v3/team', 'quay.io/v3/team'],
     ['quay.io/team/v2/app', 'quay.io/team/v2/app'],
+    ['quay.io/team/v1/', 'quay.io/team/v1/'],
+    ['r/team', 'r/team'],
     ['quay.io?query=1', 'quay.io'],
     ['quay.io#fragment', 'quay.io'],
     ['quay.io/team?query=1', 'quay.io/team'],
