@@ -25,6 +25,8 @@ describe('keyMatches: the kubelet\'s URLsMatch, case by case', () => {
     ['[::?]:5000', '[::1]:5000/app', false, 'a "?" starts a query: the key\'s host is "[::"'],
     ['[::1]', '[::1]/app', false, 'brackets without a port stay, and "[::1]" is a class: one character'],
     ['[::1]', '[::1]:5000/app', false, 'brackets without a port, an image with one'],
+    ['*:5000', 'a:b:5000/app', false, 'two colons without brackets: Go sees no port'],
+    ['registry:', 'registry/app', true, 'an empty port after the colon is no port'],
     ['[::1]:50:00', '[::1]:50:00/app', false, 'a colon after the port: no port, and a glob "[::1]" of one character'],
     // Go refuses a "[" or "]" outside the brackets of an IPv6 host: then there is no port either.
     ['registry-[0-9].example.com:5000', 'registry-1.example.com:5000/app', false, 'a class in a host with a port: Go sees no port in the key'],
