@@ -134,6 +134,8 @@ describe('SCHEDULED_INTERVAL_HOURS: the hour field of a cron schedule', () => {
     ['0 x*/6 * * *', undefined],
     ['0 1-5 * * *', undefined],
     ['0 3x * * *', undefined],
+    ['0 1e1 * * *', undefined],
+    ['0 0x1 * * *', undefined],
     ['0 * * 6 *', undefined],
     ['0 * * * 0', undefined],
     ['0  */6 \t* *  *', 6],
@@ -163,6 +165,7 @@ describe('NODE_SELECTOR and DAEMONSET_ANNOTATIONS: label keys and values', () =>
 
   it('sorts the keys, and takes qualified names, empty and 63-character values', () => {
     const value = `a${'-b'.repeat(31)}`;
+    assert.deepEqual(accepted('NODE_SELECTOR', '{"a/b":"v"}').nodeSelector, { 'a/b': 'v' });
     const config = accepted('NODE_SELECTOR', JSON.stringify({ zone: '', 'example.com/Pool_1.x': value, A: 'x.y_z-1' }));
     assert.deepEqual(Object.entries(config.nodeSelector), [['A', 'x.y_z-1'], ['example.com/Pool_1.x', value], ['zone', '']]);
     assert.deepEqual(accepted('NODE_SELECTOR', JSON.stringify({ ['a'.repeat(63)]: 'v', [`${'p'.repeat(253)}/n`]: 'v' })).nodeSelector, {
@@ -281,7 +284,7 @@ describe('MAX_UNAVAILABLE', () => {
     assert.equal(accepted('MAX_UNAVAILABLE', ' 100% ').maxUnavailable, '100%');
   });
 
-  for (const bad of ['0', '0%', '101%', '1.5', '-1', '%', '5 %', '50%%', 'x5', '5x']) {
+  for (const bad of ['0', '0%', '101%', '1.5', '-1', '%', '5 %', '50%%', 'x5', '5x', 'x5%']) {
     it(`refuses ${JSON.stringify(bad)}`, () => assert.equal(problemOf('MAX_UNAVAILABLE', bad), 'expected a number of pods (at least 1) or a percentage from 1% to 100%'));
   }
 });
