@@ -185,3 +185,161 @@ describe('createKeyring', () => {
     assert.equal(problems[2], 'pull secret "good", key "https://" names no registry host, so the kubelet ignores it');
   });
 });
+
+describe('parsePullSecret: auth as the kubelet decodes it (standard base64, padded or not, line breaks ignored)', () => {
+  const credentialOf = (authText: string) => {
+    const entries = parsePullSecret(dockerConfigJson('s', { 'quay.io': { auth: authText } }));
+    return Array.isArray(entries) ? [entries[0]?.credential.username, entries[0]?.credential.password] : entries;
+  };
+  const readable: [auth: string, username: string, password: string, why: string][] = [
+    ['dTpw', 'u', 'p', 'no padding needed'],
+    ['YWI6Yw==', 'ab', 'c', 'two padding characters'],
+    ['YWI6Yw', 'ab', 'c', 'the same without padding'],
+    ['dTp+fn4=', 'u', '~~~', 'one padding character, and a "+"'],
+    ['dTpwPz8/', 'u', 'p???', 'a "/"'],
+    ['dTpw\nPz8/', 'u', 'p???', 'a line break'],
+    ['dTpw\r\nPz8/\n', 'u', 'p???', 'CR LF and a trailing line break'],
+    [base64(':p'), '', 'p', 'an empty username'],
+    [base64('u:'), 'u', '', 'an empty password'],
+    [base64('u:p:q'), 'u', 'p:q', 'the first colon splits'],
+  ];
+  for (const [text, username, password, why] of readable) {
+    it(`reads ${JSON.stringify(text)} as ${username}:${password} (${why})`, () => assert.deepEqual(credentialOf(text), [username, password]));
+  }
+
+  const problem = 'pull secret "s": key "quay.io" has an auth that is not base64 of username:password; the kubelet cannot pull with this Secret';
+  const unreadable: [auth: string, why: string][] = [
+    ['dTpwPj4-', 'URL-safe base64 ("-")'],
+    ['dTpwPz8_', 'URL-safe base64 ("_")'],
+    ['dTpwcA=', 'padding that does not fill the last group'],
+    ['dTpw====', 'four padding characters'],
+    ['dTp===', 'three padding characters'],
+    ['dT=wcA==', 'padding in the middle'],
+    ['dTpwc', 'one character left over, without padding'],
+    ['dTpw cA==', 'a space'],
+    [`x${base64('u:p')}`, 'a character too many in front'],
+  ];
+  for (const [text, why] of unreadable) {
+    it(`refuses ${JSON.stringify(text)} (${why})`, () => assert.equal(credentialOf(text), problem));
+  }
+});
+
+describe('parsePullSecret: fields as Go\'s JSON decoder reads them', () => {
+  const entriesOf = (value: unknown) => parsePullSecret(dockerConfigJson('s', { 'quay.io': value }));
+  const credentialOf = (value: unknown) => {
+    const entries = entriesOf(value);
+    return Array.isArray(entries) ? entries.map(({ credential }) => [credential.username, credential.password]) : entries;
+  };
+
+  it('prefers a field named exactly over one that differs in case', () => {
+    assert.deepEqual(credentialOf({ Username: 'other', username: 'exact', password: 'p' }), [['exact', 'p']]);
+    assert.deepEqual(credentialOf({ username: 'exact', USERNAME: 'other', password: 'p' }), [['exact', 'p']]);
+  });
+
+  it('reads a null field as empty, and an empty auth as no auth', () => {
+    assert.deepEqual(credentialOf({ username: null, password: 'p' }), [['', 'p']]);
+    assert.deepEqual(credentialOf({ username: 'u', password: 'p', auth: null }), [['u', 'p']]);
+    assert.deepEqual(credentialOf({ username: 'u', password: 'p', auth: '' }), [['u', 'p']]);
+    assert.deepEqual(credentialOf({}), [['', '']]);
+    assert.deepEqual(credentialOf({ Auth: base64('a:b') }), [['a', 'b']]);
+  });
+
+  const refusals: [value: unknown, problem: string][] = [
+    [{ username: 7, password: 'p' }, 'has a username that is not a string'],
+    [{ username: 'u', password: ['p'] }, 'has a password that is not a string'],
+    [{ auth: true }, 'has a auth that is not a string'],
+    ['u:p', 'is not an object with auth or username and password'],
+    [['u', 'p'], 'is not an object with auth or username and password'],
+    [null, 'is not an object with auth or username and password'],
+  ];
+  for (const [value, problem] of refusals) {
+    it(`refuses ${JSON.stringify(value)}: ${problem}`, () => {
+      assert.equal(entriesOf(value), `pull secret "s": key "quay.io" ${problem}; the kubelet cannot pull with this Secret`);
+    });
+  }
+});
+
+describe('parsePullSecret: the whole sentence for a Secret the kubelet cannot use', () => {
+  const encoded = (text: string) => base64(text);
+  const cases: [what: string, secret: PullSecret, problem: string][] = [
+    [
+      'no type',
+      { metadata: { name: 'untyped' }, data: {} },
+      'pull secret "untyped" is of type (none); the kubelet pulls only with kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg Secrets, so it is not used (recreate it with kubectl create secret docker-registry)',
+    ],
+    [
+      'no name, no data',
+      { metadata: {}, type: 'kubernetes.io/dockercfg' },
+      'pull secret "(unnamed)" has no .dockercfg in its data, so it is not used',
+    ],
+    [
+      'an empty key',
+      { metadata: { name: 'e' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': '' } },
+      'pull secret "e" has no .dockerconfigjson in its data, so it is not used',
+    ],
+    [
+      'the other type\'s key',
+      { metadata: { name: 'mixed' }, type: 'kubernetes.io/dockercfg', data: { '.dockerconfigjson': encoded('{"auths":{}}') } },
+      'pull secret "mixed" has no .dockercfg in its data, so it is not used',
+    ],
+    [
+      'not JSON',
+      { metadata: { name: 'bad' }, type: 'kubernetes.io/dockercfg', data: { '.dockercfg': encoded('quay.io') } },
+      'pull secret "bad": .dockercfg is not JSON; the kubelet cannot pull with it (recreate it with kubectl create secret docker-registry)',
+    ],
+    [
+      'a dockercfg that is an array',
+      { metadata: { name: 'list' }, type: 'kubernetes.io/dockercfg', data: { '.dockercfg': encoded('[{"quay.io":{}}]') } },
+      'pull secret "list": .dockercfg is not an object of registries; the kubelet cannot pull with it',
+    ],
+    [
+      'a dockerconfigjson that is an array',
+      { metadata: { name: 'list' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': encoded('[{"auths":{}}]') } },
+      'pull secret "list": .dockerconfigjson has no "auths" object; the kubelet cannot pull with it',
+    ],
+    [
+      'auths that is an array',
+      { metadata: { name: 'list' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': encoded('{"auths":[]}') } },
+      'pull secret "list": .dockerconfigjson has no "auths" object; the kubelet cannot pull with it',
+    ],
+    [
+      'auths that is null',
+      { metadata: { name: 'null' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': encoded('{"auths":null}') } },
+      'pull secret "null": .dockerconfigjson has no "auths" object; the kubelet cannot pull with it',
+    ],
+  ];
+  for (const [what, secret, problem] of cases) it(what, () => assert.equal(parsePullSecret(secret), problem));
+
+  it('reads "auths" in any case, and a Secret with no registries as none', () => {
+    const secret: PullSecret = { metadata: { name: 's' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': encoded(JSON.stringify({ Auths: { 'quay.io': auth('robot') } })) } };
+    const entries = parsePullSecret(secret);
+    assert.ok(Array.isArray(entries));
+    assert.deepEqual(entries.map(({ location, credential }) => [location, credential.username]), [['quay.io', 'robot']]);
+    assert.deepEqual(parsePullSecret(dockerConfigJson('s', {})), []);
+  });
+
+  it('reads a dockercfg whose registries are the whole document', () => {
+    const entries = parsePullSecret(dockercfg('old', { 'quay.io': auth('robot'), auths: auth('a-host-named-auths') }));
+    assert.ok(Array.isArray(entries));
+    assert.deepEqual(entries.map(({ location, credential }) => [location, credential.username]), [['quay.io', 'robot'], ['auths', 'a-host-named-auths']]);
+  });
+});
+
+describe('createKeyring: lookups', () => {
+  it('offers the same username with two passwords twice, in the order of the keys', () => {
+    const secrets = [dockerConfigJson('s', { 'quay.io/team': auth('robot', 'one'), 'quay.io': auth('robot', 'two') })];
+    const { keyring } = createKeyring(secrets);
+    assert.deepEqual(keyring.lookup('quay.io/team/app').map(({ username, password }) => `${username}:${password}`), ['robot:one', 'robot:two']);
+  });
+
+  it('offers nothing when no key matches and the image is not on Docker Hub, and Docker Hub\'s credentials once', () => {
+    const secrets = [
+      dockerConfigJson('a', { 'https://index.docker.io/v1/': auth('hub'), 'quay.io': auth('robot') }),
+      dockerConfigJson('b', { 'index.docker.io': auth('hub') }),
+    ];
+    const { keyring } = createKeyring(secrets);
+    assert.deepEqual(keyring.lookup('ghcr.io/x/y'), []);
+    assert.deepEqual(keyring.lookup('docker.io/library/nginx').map(({ source }) => source), ['pull secret "a", key "https://index.docker.io/v1/"']);
+    assert.deepEqual(createKeyring([]).keyring.lookup('docker.io/library/nginx'), []);
+  });
+});

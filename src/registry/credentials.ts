@@ -148,24 +148,28 @@ export function keyringKey(location: string): string | undefined {
   return effective === '' || effective === '/' ? host : host + effective;
 }
 
-/** net.SplitHostPort, falling back to the whole text as host when it has no port. */
+/**
+ * Go's net.SplitHostPort: the port after the last colon, an IPv6 host in brackets just before it,
+ * no other colon and no "[" or "]" elsewhere. Where Go reports an error the kubelet takes the whole
+ * text as the host, with no port ("registry-[0-9].example.com:5000" has none).
+ */
 function splitHostPort(authority: string): { labels: string[]; port: string } {
-  let host = authority;
-  let port = '';
+  const whole = { labels: authority.split('.'), port: '' };
+  const colon = authority.lastIndexOf(':');
+  if (colon === -1) return whole;
+  let host = authority.slice(0, colon);
+  // Where a "[" or a "]" may no longer be: after the opening bracket, after the closing one.
+  let opened = 0;
+  let closed = 0;
   if (authority.startsWith('[')) {
     const close = authority.indexOf(']');
-    if (close !== -1 && authority[close + 1] === ':') {
-      host = authority.slice(1, close);
-      port = authority.slice(close + 2);
-    }
-  } else {
-    const colon = authority.lastIndexOf(':');
-    if (colon !== -1 && authority.indexOf(':') === colon) {
-      host = authority.slice(0, colon);
-      port = authority.slice(colon + 1);
-    }
-  }
-  return { labels: host.split('.'), port };
+    if (close + 1 !== colon) return whole;
+    host = authority.slice(1, close);
+    opened = 1;
+    closed = close + 1;
+  } else if (host.includes(':')) return whole;
+  if (authority.slice(opened).includes('[') || authority.slice(closed).includes(']')) return whole;
+  return { labels: host.split('.'), port: authority.slice(colon + 1) };
 }
 
 // Go's filepath.Match, ported line for line (path/filepath/match.go) over code points, as Go reads
