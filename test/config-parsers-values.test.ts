@@ -2,9 +2,9 @@
 // sentence it reports for the variable (and the message line that names the variable and its value).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
-import type { Config, Environment } from '../src/config.ts';
-import { isDnsLabel, isDnsSubdomain, parseScheduledIntervalHours } from '../src/config-parsers.ts';
+import { ConfigError, loadConfig } from '../src/config/config.ts';
+import type { Config, Environment } from '../src/config/config.ts';
+import { isDnsLabel, isDnsSubdomain, parseScheduledIntervalHours } from '../src/config/config-parsers.ts';
 import { problemsOf } from './support/config.ts';
 
 const IMAGES = 'a=nginx';
