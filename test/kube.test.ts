@@ -207,7 +207,7 @@ describe('kube adapter', () => {
     const names: string[] = [];
     for await (const page of cluster.listPods('app=kip')) names.push(...page.map((pod) => pod.metadata.name ?? ''));
     assert.deepEqual(names, ['a', 'b', 'c']);
-    assert.deepEqual(server.requests.map((request) => [request.query.get('labelSelector'), request.query.get('limit'), request.query.get('continue')]), [['app=kip', '250', null], ['app=kip', '250', 'page-2']]);
+    assert.deepEqual(server.requests.map((request) => [request.query.get('labelSelector'), request.query.get('limit'), request.query.get('continue')]), [['app=kip', '500', null], ['app=kip', '500', 'page-2']]);
   });
 
   it('sends objects as they are, unknown fields included, with strict field validation', async () => {
