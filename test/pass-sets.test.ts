@@ -272,6 +272,76 @@ describe('a pass over image sets', () => {
   });
 });
 
+describe('a pass over image sets, waiting for its rollouts', () => {
+  const forbiddenList = () => new ApiError({ status: 403, reason: 'Forbidden', message: 'cannot list', verb: 'list', resource: 'daemonsets.apps' });
+
+  it('polls the status of all its DaemonSets in one LIST per poll, never a GET each', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = 3;
+    const outcome = await pass(cluster, env(gpu, zoneB));
+    assert.deepEqual([outcome.exitCode, outcome.daemonSets.length], [0, 3]);
+    // The pass's LIST of its DaemonSets, a GET of each absent one before it is created (reconcile.ts),
+    // then three polls, each one LIST answering all three.
+    const list = `list ${OWN_SELECTOR}`;
+    assert.deepEqual(cluster.reads, [list, 'get kip', 'get kip-gpu', 'get kip-zone-b', list, list, list]);
+  });
+
+  it('without permission to list, polls each DaemonSet by name', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = 2;
+    cluster.failures = [forbiddenList()];
+    const outcome = await pass(cluster, env(gpu));
+    assert.equal(outcome.exitCode, 0);
+    assert.deepEqual(cluster.reads.filter((read) => read.startsWith('list ')), [`list ${OWN_SELECTOR}`], 'no LIST after the first 403');
+    // Each: the GET instead of the LIST, the GET before the create, and two polls.
+    assert.deepEqual(cluster.reads.filter((read) => read.startsWith('get ')).sort(), [...Array<string>(4).fill('get kip'), ...Array<string>(4).fill('get kip-gpu')]);
+  });
+
+  it('a 403 on a poll\'s LIST turns the polls into a GET per DaemonSet for the rest of the pass', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = 3;
+    const list = cluster.listDaemonSets.bind(cluster);
+    let lists = 0;
+    cluster.listDaemonSets = (selector) => (++lists === 2 ? Promise.reject(forbiddenList()) : list(selector));
+    const outcome = await pass(cluster, env(gpu));
+    assert.equal(outcome.exitCode, 0);
+    assert.equal(lists, 2, 'the pass\'s LIST, then the poll refused');
+    // Each: the GET before the create, then three polls by name.
+    assert.deepEqual(cluster.reads.slice(1).sort(), [...Array<string>(4).fill('get kip'), ...Array<string>(4).fill('get kip-gpu')]);
+  });
+
+  it('a DaemonSet missing from a poll\'s LIST, and gone by name too, was deleted while the pass waited: exit 1 for it', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    const list = cluster.listDaemonSets.bind(cluster);
+    let lists = 0;
+    cluster.listDaemonSets = (selector) => {
+      if (++lists === 3) cluster.daemonSets.delete('kip-gpu');
+      return list(selector);
+    };
+    const outcome = await pass(cluster, { ...env(gpu), ROLLOUT_TIMEOUT_SECONDS: '5' });
+    const gpuSection = outcome.daemonSets.find(({ name }) => name === 'kip-gpu');
+    assert.deepEqual([gpuSection?.exitCode, gpuSection?.error], [1, 'the DaemonSet was deleted while this pass waited for its rollout']);
+    assert.equal(outcome.daemonSets.find(({ name }) => name === 'kip')?.exitCode, 3, 'the other kept waiting until the deadline');
+    // The GETs before the creates, then one, to tell deleted from relabelled.
+    assert.deepEqual(cluster.reads.filter((read) => read.startsWith('get ')), ['get kip', 'get kip-gpu', 'get kip-gpu']);
+  });
+
+  it('a DaemonSet that lost our labels is read by name, not taken for deleted', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = 3;
+    const list = cluster.listDaemonSets.bind(cluster);
+    let lists = 0;
+    cluster.listDaemonSets = async (selector) => {
+      const listed = await list(selector);
+      return ++lists === 1 ? listed : listed.filter((daemonSet) => daemonSet.metadata.name !== 'kip-gpu');
+    };
+    const outcome = await pass(cluster, env(gpu));
+    assert.deepEqual(outcome.daemonSets.map(({ exitCode }) => exitCode), [0, 0]);
+    assert.ok(cluster.reads.includes('get kip-gpu'));
+  });
+});
+
 describe('a pass over image sets that the API server rejects in part', () => {
   it('a metadata-only update rejected for one DaemonSet stops the others\' writes too (exit 2 writes nothing)', async () => {
     const cluster = new MemoryCluster();

@@ -39,6 +39,11 @@ export interface PassDependencies {
    * write gate of a pass over several DaemonSets).
    */
   onDecision?: (decision: Decision) => Promise<void>;
+  /**
+   * How the rollout wait reads the DaemonSet's status (retries included): the pass's shared reader
+   * when it has several DaemonSets, one LIST answering all the polls made together; else a GET.
+   */
+  readStatus?: (name: string) => Promise<DaemonSet | undefined>;
 }
 
 /** A value the API server rejected, traced back to the variable that produced it. */

@@ -17,6 +17,8 @@ export interface OwnDaemonSets {
   /** This install's DaemonSets that no planned one names: their sets were removed from the configuration. */
   removable: DaemonSet[];
   warnings: string[];
+  /** Whether the ServiceAccount may list DaemonSets (false: the pass read each by name). */
+  listed: boolean;
 }
 
 export async function readOwnDaemonSets(ctx: PassContext, plan: readonly PlannedDaemonSet[]): Promise<OwnDaemonSets> {
@@ -33,6 +35,7 @@ export async function readOwnDaemonSets(ctx: PassContext, plan: readonly Planned
     live: new Map(wanted.map((name) => [name, byName.get(name)])),
     removable: listed.filter((daemonSet) => !wanted.includes(daemonSet.metadata.name ?? '') && removable(daemonSet, ctx.config.daemonSetName, ctx.config.cronJobName)),
     warnings: [],
+    listed: true,
   };
 }
 
@@ -42,6 +45,7 @@ async function readOneByOne(ctx: PassContext, wanted: readonly string[], forbidd
   return {
     live: new Map(wanted.map((name, index) => [name, found[index]])),
     removable: [],
+    listed: false,
     warnings: [
       `the ServiceAccount may not "list" daemonsets in namespace ${ctx.config.namespace} (403 Forbidden: ${forbidden.message}), so each DaemonSet was read by name and those of sets removed from the configuration were not looked for; add "list" to the verbs of its Role's daemonsets rule (helm upgrade, or process openshift/serviceaccount.yaml again)`,
     ],

@@ -1,5 +1,6 @@
 // The waiting half of a pass: poll the DaemonSet's status until its rollout completes or the
-// deadline comes. The last look happens at the deadline itself, not a poll before it.
+// deadline comes. The last look happens at the deadline itself, not a poll before it. The DaemonSets
+// of a pass over several read their status through one reader (status-reader.ts): a LIST per poll.
 import { ExitCode } from './exit-codes.ts';
 import { rolloutOf } from './health.ts';
 import type { Rollout } from './health.ts';
@@ -24,7 +25,8 @@ export async function awaitRollout(ctx: PassContext, daemonSet: DaemonSet): Prom
     await ctx.sleep(Math.min(poll, ctx.deadline - ctx.nowMs()), ctx.signal);
     if (ctx.interrupted()) break;
     poll = Math.min(poll * 1.5, MAX_POLL_MS);
-    const read = await ctx.retrying(() => ctx.cluster.readDaemonSet(ctx.config.daemonSetName));
+    const name = ctx.config.daemonSetName;
+    const read = await (ctx.readStatus === undefined ? ctx.retrying(() => ctx.cluster.readDaemonSet(name)) : ctx.readStatus(name));
     if (read === undefined) throw new PassError('the DaemonSet was deleted while this pass waited for its rollout', ExitCode.error);
     latest = read;
     rollout = rolloutOf(read);

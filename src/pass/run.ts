@@ -1,7 +1,7 @@
 // One reconcile pass over every DaemonSet of the install (one per set, or per chunk of a set):
 // one LIST of its own DaemonSets, then, side by side under one deadline, reconcile each (the only
-// step that writes), delete those of sets no longer configured, wait for the rollouts and diagnose
-// what is not healthy. It never sleeps beyond its deadline and never deletes a DaemonSet because
+// step that writes), delete those of sets no longer configured, wait for the rollouts (one LIST per
+// poll for all of them) and diagnose what is not healthy. It never sleeps beyond its deadline and never deletes a DaemonSet because
 // it is slow or unhealthy, nor one that is not this install's.
 import { ApiError } from '../kube/cluster.ts';
 import { planDaemonSets } from '../plan/daemonset-plan.ts';
@@ -20,6 +20,7 @@ import { lookupDeadline, spareHosts } from './registry-hosts.ts';
 import { shareRegistry } from './shared-registry.ts';
 import { createWriteGate } from './write-gate.ts';
 import { coverPass } from './coverage.ts';
+import { sharedStatusReader } from './status-reader.ts';
 
 export type { Logger, PassDependencies, RejectedValue } from './context.ts';
 export type { DaemonSetOutcome } from './daemonset-pass.ts';
@@ -59,10 +60,12 @@ export async function runPass(deps: PassDependencies, waitSeconds = deps.config.
   }
   // One DaemonSet needs no gate: its own rejection already comes before its write.
   const gate = plan.length > 1 ? createWriteGate(plan.map(({ config }) => config.daemonSetName)) : undefined;
+  // Several DaemonSets poll their status through one reader, one LIST per poll for all; one alone keeps its GET.
+  const readStatus = plan.length > 1 ? { readStatus: sharedStatusReader(pass, own.listed) } : {};
   const reconciling = await Promise.all(plan.map((planned) => {
     const name = planned.config.daemonSetName;
     const onDecision = gate === undefined ? {} : { onDecision: gatedDecisions(shared.cluster, name, gate) };
-    const ctx = createContext({ ...shared, ...onDecision, config: planned.config, deadline: pass.deadline }, waitSeconds);
+    const ctx = createContext({ ...shared, ...onDecision, ...readStatus, config: planned.config, deadline: pass.deadline }, waitSeconds);
     return reconcileDaemonSet(ctx, planned, own.live.get(name), gate);
   }));
   const rejected = reconciling.some(({ partial }) => partial.exitCode === ExitCode.invalidConfig);
