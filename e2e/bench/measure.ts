@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { auditLogPath } from '../lib/audit.ts';
 import type { AuditEvent } from '../lib/audit.ts';
+import { kubectl, waitFor } from '../lib/cluster.ts';
 
 const TIME = '/usr/bin/time';
 
@@ -162,3 +164,23 @@ export function serverMs(events: TimedEvent[]): number {
 }
 
 export const mib = (kib: number): number => kib / 1024;
+
+/**
+ * The audit log's requests made by `agent` in `namespace` so far. A marker request is made first and
+ * waited for, so every request before it has reached the log.
+ */
+export async function auditedRequests(namespace: string, agent: string, timeoutMs = 30_000): Promise<TimedEvent[]> {
+  const marker = `kip-bench-marker-${String(Date.now())}`;
+  await kubectl(['get', 'configmap', marker, '-n', 'default', '--ignore-not-found']);
+  const read = (): string => readFileSync(auditLogPath(), 'utf8');
+  await waitFor('the audit marker', () => Promise.resolve(read().includes(marker)), { timeoutMs, intervalMs: 200 });
+  return read().split('\n').flatMap((line) => {
+    if (!line.includes(agent) || !line.includes(namespace)) return [];
+    try {
+      const event = JSON.parse(line) as TimedEvent;
+      return (event.userAgent ?? '').startsWith(agent) && event.objectRef?.namespace === namespace ? [event] : [];
+    } catch {
+      return [];
+    }
+  });
+}

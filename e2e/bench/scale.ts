@@ -8,12 +8,10 @@
 //   env: KUBECONFIG, KIP_CLUSTER, KIP_BENCH_NODES (default 1000,5000), KIP_BENCH_RUNS (quiet passes, default 3),
 //        KIP_SCALE_SETS_AT (sizes with the image-sets scenario, default the first size)
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createTestNamespace, getJson, kubectl, kubectlOk, kwokctl, listJson, repoRoot, waitFor, type Node } from '../lib/cluster.ts';
-import { auditLogPath } from '../lib/audit.ts';
-import { measure, mib, stats, type Measured, type TimedEvent } from './measure.ts';
+import { auditedRequests, measure, mib, stats, type Measured, type TimedEvent } from './measure.ts';
 import { Report, mibText, ms, sec } from './report.ts';
 
 const SIZES = (process.env.KIP_BENCH_NODES ?? '1000,5000').split(',').map(Number);
@@ -44,27 +42,12 @@ const rows: Row[] = [];
 const growth: { nodes: number; ms: number; controlPlane: string }[] = [];
 const skipped: string[] = [];
 
-async function audited(namespace: string): Promise<TimedEvent[]> {
-  const marker = `kip-bench-marker-${String(Date.now())}`;
-  await kubectl(['get', 'configmap', marker, '-n', 'default', '--ignore-not-found']);
-  const read = (): string => readFileSync(auditLogPath(), 'utf8');
-  await waitFor('the audit marker', () => Promise.resolve(read().includes(marker)), { timeoutMs: 30_000, intervalMs: 200 });
-  return read().split('\n').flatMap((line) => {
-    if (!line.includes(AGENT) || !line.includes(namespace)) return [];
-    try {
-      const event = JSON.parse(line) as TimedEvent;
-      return (event.userAgent ?? '').startsWith(AGENT) && event.objectRef?.namespace === namespace ? [event] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 async function pass(nodes: number, scenario: string, namespace: string, env: Record<string, string>, expectCode = 0): Promise<Measured> {
   progress(`${String(nodes)} nodes: ${scenario} …`);
   const run = await measure(BUNDLE, passEnv(namespace, env), 1_500_000);
   if (run.code !== expectCode) throw new Error(`${scenario}: exited ${String(run.code)}, expected ${String(expectCode)}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
-  const events = (await audited(namespace)).filter((event) => {
+  const events = (await auditedRequests(namespace, AGENT)).filter((event) => {
     const at = Date.parse(event.requestReceivedTimestamp);
     return at >= run.startedAt && at <= run.endedAt;
   });

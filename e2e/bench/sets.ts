@@ -3,14 +3,12 @@
 // chunks. Prints one table comparing them: the cold pass (its own work and the controllers'
 // rollout), the no-op pass (requests, wall time, peak RSS) and what each node reserves.
 //   env: KUBECONFIG, KIP_CLUSTER (the cluster sets.sh started), KIP_BENCH_RUNS (no-op runs, default 5)
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createTestNamespace, getJson, kubectl, kubectlOk, listJson, repoRoot, waitFor, type Node } from '../lib/cluster.ts';
-import { auditLogPath } from '../lib/audit.ts';
 import type { PodSpec } from '../../src/kube/k8s-types.ts';
 import { podReservation, type Reservation } from '../../src/plan/reservation.ts';
-import { byVerb, eventsPerRun, measure, mib, repeat, stats, type Measured, type TimedEvent } from './measure.ts';
+import { auditedRequests, byVerb, eventsPerRun, measure, mib, repeat, stats, type Measured, type TimedEvent } from './measure.ts';
 import { Report, mibText, ms, quotaText, reservationText, sec, spread } from './report.ts';
 
 const RUNS = Number(process.env.KIP_BENCH_RUNS ?? '5');
@@ -73,21 +71,6 @@ function passEnv(namespace: string, extra: Record<string, string>): Record<strin
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.KUBECONFIG ?? '', NAMESPACE: namespace, LOG_FORMAT: 'json', REFRESH_MODE: 'never', ROLLOUT_TIMEOUT_SECONDS: '900', ...extra };
 }
 
-async function audited(namespace: string): Promise<TimedEvent[]> {
-  const marker = `kip-bench-marker-${String(Date.now())}`;
-  await kubectl(['get', 'configmap', marker, '-n', 'default', '--ignore-not-found']);
-  const read = (): string => readFileSync(auditLogPath(), 'utf8');
-  await waitFor('the audit marker', () => Promise.resolve(read().includes(marker)), { timeoutMs: 20_000, intervalMs: 200 });
-  return read().split('\n').flatMap((line) => {
-    if (!line.includes(AGENT) || !line.includes(namespace)) return [];
-    try {
-      const event = JSON.parse(line) as TimedEvent;
-      return (event.userAgent ?? '').startsWith(AGENT) && event.objectRef?.namespace === namespace ? [event] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** Labels the nodes into the pools in turn and taints the GPU pool. */
 async function makePools(): Promise<Map<string, string[]>> {
@@ -121,7 +104,7 @@ async function run(name: keyof typeof scenarios, pools: Map<string, string[]>): 
   progress(`  ${sec(cold.wallMs)} wall, waited ${ms(cold.summary?.waitedMs ?? Number.NaN)}, ${String(cold.summary?.ready)}/${String(cold.summary?.desired)} pods ready`);
   progress(`${scenario.title}: ${String(RUNS)} no-op passes after a warm-up …`);
   const noop = await repeat('no-op pass', RUNS, 1, () => measure(BUNDLE, env));
-  const events = await audited(namespace);
+  const events = await auditedRequests(namespace, AGENT);
   const daemonSets = await listJson<LiveDaemonSet>('daemonsets', { namespace });
   const perNode = new Map<string, Reservation>(POOLS.map((pool) => [pool, NONE]));
   let total = NONE;
