@@ -6,19 +6,11 @@ import type { DaemonSet, Pod } from '../../src/kube/k8s-types.ts';
 
 const DEFAULT_NAME = 'kubernetes-image-puller';
 
-/** `k=v,k` against labels: equality and existence, as the pass sends them. */
-function selectorMatches(selector: string, labels: Record<string, string>): boolean {
-  return selector.split(',').every((term) => {
-    const [key = '', value] = term.split('=');
-    return value === undefined ? Object.hasOwn(labels, key) : labels[key] === value;
-  });
-}
-
-/** `k=v,k=v` against labels: the only selectors the pass sends. */
+/** `k=v,k` against labels (equality and existence): the only selectors the pass sends. */
 function matches(selector: string, labels: Record<string, string> | undefined): boolean {
   return selector.split(',').every((term) => {
     const [key = '', value] = term.split('=');
-    return labels?.[key] === value;
+    return value === undefined ? labels !== undefined && Object.hasOwn(labels, key) : labels?.[key] === value;
   });
 }
 
@@ -224,7 +216,7 @@ export class MemoryCluster implements Cluster {
   nodeLabels = new Map<string, Record<string, string>>();
   nodePatches: string[] = [];
   listNodeNames(labelSelector: string) {
-    return this.#request('GET', () => [...this.nodeLabels].filter(([, labels]) => selectorMatches(labelSelector, labels)).map(([name]) => name));
+    return this.#request('GET', () => [...this.nodeLabels].filter(([, labels]) => matches(labelSelector, labels)).map(([name]) => name));
   }
   patchNodeLabel(node: string, key: string, value: string | null) {
     return this.#request('PATCH', () => {
