@@ -202,6 +202,17 @@ describe('coverage reports', () => {
     assert.ok(text.includes(`digest: "${D2}"`));
     assert.ok(!/\d{4}-\d\d-\d\dT/.test(text), 'no timestamp');
   });
+  it('lists at most 10 other digests per image in the status ConfigMap, and counts the rest, so it stays far below 1 MiB', () => {
+    const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+    const nodes = Array.from({ length: 2_000 }, (_, n) => pod(`node-${String(n)}`, { digest: n < 1_000 ? D1 : digest(1_000 + (n % 600)) }));
+    const coverage = count(expected, [nodes], nodes.length);
+    const text = statusData([{ daemonSet: 'kip', set: 'default', coverage }])['coverage.yaml'] ?? '';
+    const image = (loadYaml(text) as { daemonSets: { images: { otherDigests?: unknown[]; otherDigestsNotListed?: unknown }[] }[] }).daemonSets[0]?.images[0];
+    assert.equal(image?.otherDigests?.length, 10);
+    assert.deepEqual(image?.otherDigestsNotListed, { digests: 590, nodes: 1_000 - 10 * 2 });
+    assert.ok(text.length < 16_384, `${String(text.length)} bytes`);
+    assert.equal(coverage.images[0]?.otherDigests.length, 600, 'the status command still sees them all');
+  });
 });
 
 describe('toBlockYaml', () => {

@@ -109,8 +109,25 @@ export function toBlockYaml(value: unknown, indent = ''): string {
   return ` ${yamlScalar(value)}\n`;
 }
 
-/** Coverage as plain data, every digest in full: the status ConfigMap's and `status -o json`'s content. */
-export function coverageDocument(entries: readonly DaemonSetCoverage[]): Record<string, unknown> {
+/** Other digests the status ConfigMap names per image, the most common first; the rest are counted. */
+export const LISTED_DIGESTS = 10;
+
+function otherDigestsOf(image: ImageCoverage, listed: number): Record<string, unknown> {
+  if (image.otherDigests.length === 0) return {};
+  if (image.otherDigests.length <= listed) return { otherDigests: image.otherDigests };
+  const rest = image.otherDigests.slice(listed);
+  return {
+    otherDigests: image.otherDigests.slice(0, listed),
+    otherDigestsNotListed: { digests: rest.length, nodes: rest.reduce((sum, { nodes }) => sum + nodes, 0) },
+  };
+}
+
+/**
+ * Coverage as plain data, every digest in full: the status ConfigMap's and `status -o json`'s
+ * content. The ConfigMap names at most LISTED_DIGESTS other digests per image, so that nodes
+ * holding hundreds of old digests of a tag cannot push it towards the API server's 1 MiB limit.
+ */
+export function coverageDocument(entries: readonly DaemonSetCoverage[], listedDigests = Number.POSITIVE_INFINITY): Record<string, unknown> {
   return {
     daemonSets: entries.map(({ daemonSet, set, coverage }) => ({
       name: daemonSet,
@@ -121,7 +138,7 @@ export function coverageDocument(entries: readonly DaemonSetCoverage[]): Record<
         basis: image.basis,
         ...(image.digest === undefined ? {} : { digest: image.digest }),
         current: image.current,
-        ...(image.otherDigests.length === 0 ? {} : { otherDigests: image.otherDigests }),
+        ...otherDigestsOf(image, listedDigests),
         ...(image.unverified === 0 ? {} : { unverified: image.unverified }),
         ...(image.pulling.length === 0 ? {} : { pulling: image.pulling }),
         ...(image.failing.length === 0 ? {} : { failing: image.failing }),
@@ -136,5 +153,5 @@ export const STATUS_KEY = 'coverage.yaml';
 
 /** The status ConfigMap's data: no time or anything else that changes by itself, so equal coverage is equal bytes. */
 export function statusData(entries: readonly DaemonSetCoverage[]): Record<string, string> {
-  return { [STATUS_KEY]: toBlockYaml(coverageDocument(entries)).trimStart() };
+  return { [STATUS_KEY]: toBlockYaml(coverageDocument(entries, LISTED_DIGESTS)).trimStart() };
 }

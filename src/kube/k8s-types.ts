@@ -107,9 +107,19 @@ export interface ContainerStatus {
   lastState?: ContainerState;
 }
 
+/** A container of a listed pod: which image it runs under which name. */
+export interface PodContainer {
+  name: string;
+  image: string;
+}
+
+/**
+ * A pod as a pass reads it: listPods keeps only these fields of each pod it lists (pod-fields.ts),
+ * so that a page of pods costs its statuses, not its managed fields and specs.
+ */
 export interface Pod {
-  metadata: ObjectMeta;
-  spec: PodSpec;
+  metadata: Pick<ObjectMeta, 'name' | 'labels' | 'deletionTimestamp'>;
+  spec: { nodeName?: string; initContainers?: PodContainer[]; containers: PodContainer[] };
   status?: {
     phase?: string;
     reason?: string;

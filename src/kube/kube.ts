@@ -18,9 +18,12 @@ import { ApiError, ClusterConfigError } from './cluster.ts';
 import type { Cluster, ConfigMapRecord, DeploymentRecord, EventType, RequestCounts, SecretData, WarningEvent } from './cluster.ts';
 import { PROGRAM_NAME } from '../config/daemonset-names.ts';
 import type { DaemonSet, Pod } from './k8s-types.ts';
+import { splitListItems } from './list-items.ts';
+import { podFields } from './pod-fields.ts';
 
 // Pages of 500 pods bound the memory of the coverage and of a diagnosis on large clusters: one page
-// at a time, read as plain JSON (see receivingItems), is what a pass holds of its pods (nodes and events are paged the same).
+// at a time, each pod cut down to what a pass reads as it arrives (see receivingItems), is what a pass
+// holds of its pods (nodes and events are paged the same).
 const PAGE_SIZE = 500;
 // A pass's own DaemonSets are few: one page is one request, however many sets there are.
 const DAEMONSET_PAGE_SIZE = 500;
@@ -188,11 +191,12 @@ interface Requests {
   /** Options for a JSON merge patch of `body`. */
   mergePatching(body: unknown): ConfigurationOptions;
   /**
-   * Options for a list whose items are handed to `take` as plain JSON, parsed once, while client-node
-   * is given only the list's metadata: its typed deserializer would make a second copy of every item
-   * (a page of 500 pods of 20 images is ~8 MB of JSON; the copy cost ~75 MiB of peak RSS).
+   * Options for a list whose items are handed to `take` one at a time, each parsed from the response
+   * as it arrives, while client-node is given only the list's metadata: a page parsed whole, and
+   * then copied by the client's typed deserializer, holds every item twice (a page of 500 pods of 20
+   * images is ~16 MB of JSON; the two copies cost ~75 MiB and ~80 MiB of peak RSS).
    */
-  receivingItems(take: (items: unknown[]) => void): ConfigurationOptions;
+  receivingItems(take: (item: unknown) => void): ConfigurationOptions;
   call<T>(verb: string, resource: string, request: () => Promise<T>): Promise<T>;
 }
 
@@ -243,14 +247,12 @@ function createRequests(kubeConfig: KubeConfig, options: ClusterOptions): Reques
     receivingItems: (take) => requestOptions(undefined, (response) => {
       if (response.httpStatusCode < 200 || response.httpStatusCode > 299) return;
       const body = response.body;
+      const stream = body.stream();
+      if (stream === null) return;
       response.body = {
-        text: async () => {
-          const list = JSON.parse(await body.text()) as { metadata?: unknown; items?: unknown[] };
-          take(list.items ?? []);
-          return JSON.stringify({ metadata: list.metadata, items: [] });
-        },
+        text: () => splitListItems(stream, (json) => { take(JSON.parse(json)); }),
         binary: () => body.binary(),
-        stream: () => body.stream(),
+        stream: () => stream,
       };
     }),
     async call(verb, resource, request) {
@@ -330,14 +332,14 @@ async function deleteDaemonSet(requests: Requests, name: string, uid: string): P
 
 async function* listPods(requests: Requests, labelSelector: string): AsyncGenerator<Pod[]> {
   const { core, namespace } = requests;
-  let items: unknown[] = [];
-  const receiving = requests.receivingItems((received) => { items = received; });
-  for await (const deserialized of pagesOf((page) =>
-    requests.call('list', 'pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: PAGE_SIZE, ...page }, receiving)))) {
+  let page: Pod[] = [];
+  const receiving = requests.receivingItems((item) => { page.push(podFields(item)); });
+  for await (const deserialized of pagesOf((continued) =>
+    requests.call('list', 'pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: PAGE_SIZE, ...continued }, receiving)))) {
     // client-node saw no item (deserialized is empty); the page is what receivingItems took.
-    const page = [...(items as Pod[]), ...(deserialized as unknown as Pod[])];
-    items = [];
-    yield page;
+    const taken = [...page, ...(deserialized as unknown as Pod[]).map(podFields)];
+    page = [];
+    yield taken;
   }
 }
 
