@@ -205,7 +205,7 @@ describe('kube adapter', () => {
         : { status: 200, body: { metadata: {}, items: [pod('c')] } };
     }];
     const names: string[] = [];
-    for await (const page of cluster.listPods('app=kip')) names.push(...page.map((pod) => pod.metadata.name ?? ''));
+    await cluster.visitPods('app=kip', (pod) => names.push(pod.metadata.name ?? ''));
     assert.deepEqual(names, ['a', 'b', 'c']);
     assert.deepEqual(server.requests.map((request) => [request.query.get('labelSelector'), request.query.get('limit'), request.query.get('continue')]), [['app=kip', '500', null], ['app=kip', '500', 'page-2']]);
   });

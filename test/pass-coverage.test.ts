@@ -96,8 +96,7 @@ describe('runPass coverage', () => {
 
   it('a pass that cannot list its pods says so and ends as it would have', async () => {
     class NoPods extends MemoryCluster {
-      // eslint-disable-next-line require-yield -- the LIST fails before its first page
-      override async *listPods(): AsyncGenerator<Pod[], void, unknown> {
+      override async visitPods(): Promise<void> {
         await Promise.resolve();
         throw new ApiError({ status: 403, reason: 'Forbidden', message: 'pods is forbidden', verb: 'list', resource: 'pods' });
       }

@@ -81,8 +81,8 @@ describe('shareCluster', () => {
     await shared.replaceDaemonSet(created);
     await shared.recordEvent(created, 'Normal', 'Created', 'm');
     cluster.podsByDaemonSet.set('kip', [{ metadata: { name: 'p' }, spec: { containers: [] } }]);
-    const pages = [];
-    for await (const page of shared.listPods('app.kubernetes.io/instance=kip')) pages.push(page.map((pod) => pod.metadata.name));
+    const pages: (string | undefined)[][] = [[]];
+    await shared.visitPods('app.kubernetes.io/instance=kip', (pod) => pages[0]?.push(pod.metadata.name));
     assert.deepEqual(await shared.listWarningEvents('uid-1'), []);
     assert.deepEqual((await shared.listDaemonSets('a=b')).length, 0);
     await shared.deleteDaemonSet('kip', created.metadata.uid ?? '');

@@ -42,9 +42,9 @@ function cluster(daemonSets: DaemonSet[], pages: Pod[][]) {
       asked.push(`daemonsets ${selector}`);
       return Promise.resolve(daemonSets);
     },
-    async *listPods(selector: string) {
+    async visitPods(selector: string, visit: (pod: Pod) => void) {
       asked.push(`pods ${selector}`);
-      for (const page of pages) yield await Promise.resolve(page);
+      for (const page of pages) for (const pod of await Promise.resolve(page)) visit(pod);
     },
   };
 }

@@ -17,7 +17,7 @@ export function installDaemonSets(listed: readonly DaemonSet[], install: string)
     .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
 }
 
-export async function readStatus(cluster: Pick<Cluster, 'listDaemonSets' | 'listPods'>, install: string): Promise<DaemonSetCoverage[]> {
+export async function readStatus(cluster: Pick<Cluster, 'listDaemonSets' | 'visitPods'>, install: string): Promise<DaemonSetCoverage[]> {
   const daemonSets = installDaemonSets(await cluster.listDaemonSets(OWN_SELECTOR), install);
   return measureCoverage(cluster, daemonSets.map((daemonSet) => ({ daemonSet })));
 }

@@ -117,7 +117,7 @@ interface ImageTally {
 
 export const LISTED_NODES = 20;
 
-/** Accumulates the pods of one DaemonSet, page by page. */
+/** Accumulates the pods of one DaemonSet, one at a time: it keeps per node one code per image, not the pod. */
 export class CoverageCounter {
   readonly #tallies: ImageTally[];
   readonly #nodes = new Map<string, Uint16Array>();
@@ -127,30 +127,32 @@ export class CoverageCounter {
   }
 
   add(pods: readonly Pod[]): void {
-    for (const pod of pods) {
-      const node = pod.spec.nodeName;
-      if (node === undefined || node === '' || pod.metadata.deletionTimestamp !== undefined || this.#nodes.has(node)) continue;
-      const byImage = new Map<string, ContainerStatus | undefined>();
-      const statusByName = new Map((pod.status?.initContainerStatuses ?? []).map((status) => [status.name, status]));
-      for (const container of pod.spec.initContainers ?? []) {
-        if (!byImage.has(container.image) || byImage.get(container.image) === undefined) byImage.set(container.image, statusByName.get(container.name));
-      }
-      const codes = new Uint16Array(this.#tallies.length);
-      this.#tallies.forEach((tally, index) => {
-        const key = byImage.has(tally.expected.image) ? observe(byImage.get(tally.expected.image)) : 'p:pod of an earlier revision';
-        let code = tally.values.get(key);
-        if (code === undefined) {
-          code = tally.keys.length;
-          tally.values.set(key, code);
-          tally.keys.push(key);
-          tally.nodes.push(0);
-          tally.exampleNodes.push(node);
-        }
-        tally.nodes[code] = (tally.nodes[code] ?? 0) + 1;
-        codes[index] = code;
-      });
-      this.#nodes.set(node, codes);
+    for (const pod of pods) this.addPod(pod);
+  }
+
+  addPod(pod: Pod): void {
+    const node = pod.spec.nodeName;
+    if (node === undefined || node === '' || pod.metadata.deletionTimestamp !== undefined || this.#nodes.has(node)) return;
+    const byImage = new Map<string, ContainerStatus | undefined>();
+    const statusByName = new Map((pod.status?.initContainerStatuses ?? []).map((status) => [status.name, status]));
+    for (const container of pod.spec.initContainers ?? []) {
+      if (!byImage.has(container.image) || byImage.get(container.image) === undefined) byImage.set(container.image, statusByName.get(container.name));
     }
+    const codes = new Uint16Array(this.#tallies.length);
+    this.#tallies.forEach((tally, index) => {
+      const key = byImage.has(tally.expected.image) ? observe(byImage.get(tally.expected.image)) : 'p:pod of an earlier revision';
+      let code = tally.values.get(key);
+      if (code === undefined) {
+        code = tally.keys.length;
+        tally.values.set(key, code);
+        tally.keys.push(key);
+        tally.nodes.push(0);
+        tally.exampleNodes.push(node);
+      }
+      tally.nodes[code] = (tally.nodes[code] ?? 0) + 1;
+      codes[index] = code;
+    });
+    this.#nodes.set(node, codes);
   }
 
   result(expected: number): Coverage {

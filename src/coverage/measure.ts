@@ -1,5 +1,5 @@
 // Coverage of live DaemonSets: one paged LIST of the install's pods (whatever the number of its
-// DaemonSets), each page handed to the counter of the DaemonSet its pod belongs to.
+// DaemonSets), each pod handed as it arrives to the counter of the DaemonSet it belongs to.
 import type { Cluster } from '../kube/cluster.ts';
 import { SET_LABEL } from '../plan/daemonset-plan.ts';
 import { DEFAULT_SET } from '../config/image-sets.ts';
@@ -23,23 +23,13 @@ export interface MeasuredDaemonSet {
   unconfirmed?: ReadonlySet<string>;
 }
 
-export async function measureCoverage(cluster: Pick<Cluster, 'listPods'>, measured: readonly MeasuredDaemonSet[]): Promise<DaemonSetCoverage[]> {
+export async function measureCoverage(cluster: Pick<Cluster, 'visitPods'>, measured: readonly MeasuredDaemonSet[]): Promise<DaemonSetCoverage[]> {
   const counters = new Map(measured.map(({ daemonSet, unconfirmed }) => {
     const recorded = parseDigests(daemonSet.spec.template.metadata.annotations?.[DIGESTS_ANNOTATION]).digests;
     return [daemonSet.metadata.name ?? '', new CoverageCounter(expectedImages(cachedImages(daemonSet), recorded, unconfirmed))];
   }));
   if (counters.size > 0) {
-    for await (const page of cluster.listPods(OWN_SELECTOR)) {
-      const byDaemonSet = new Map<string, typeof page>();
-      for (const pod of page) {
-        const owner = pod.metadata.labels?.[INSTANCE_LABEL] ?? '';
-        if (!counters.has(owner)) continue;
-        let pods = byDaemonSet.get(owner);
-        if (pods === undefined) byDaemonSet.set(owner, (pods = []));
-        pods.push(pod);
-      }
-      for (const [owner, pods] of byDaemonSet) counters.get(owner)?.add(pods);
-    }
+    await cluster.visitPods(OWN_SELECTOR, (pod) => { counters.get(pod.metadata.labels?.[INSTANCE_LABEL] ?? '')?.addPod(pod); });
   }
   return measured.map(({ daemonSet }) => ({
     daemonSet: daemonSet.metadata.name ?? '',

@@ -44,8 +44,12 @@ export interface Cluster {
   replaceDaemonSet(body: DaemonSet): Promise<DaemonSet>;
   /** Deletes exactly the object with this name and UID (a precondition), leaving its pods to the garbage collector. */
   deleteDaemonSet(name: string, uid: string): Promise<void>;
-  /** Pods matching the selector, page by page, so memory stays bounded on large clusters. */
-  listPods(labelSelector: string): AsyncIterable<Pod[]>;
+  /**
+   * Hands the pods matching the selector to `visit` one at a time as they arrive (LIST pages of
+   * 500, each read as a stream), so that a pass holds one pod at a time however large the cluster;
+   * `visit` keeps what it needs of a pod, not the pod.
+   */
+  visitPods(labelSelector: string, visit: (pod: Pod) => void): Promise<void>;
   readCronJobUid(name: string): Promise<string | undefined>;
   /** Read only to learn whether the Go puller that left a DaemonSet still runs; undefined when there is none of that name. */
   readDeployment(name: string): Promise<DeploymentRecord | undefined>;

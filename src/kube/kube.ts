@@ -330,16 +330,13 @@ async function deleteDaemonSet(requests: Requests, name: string, uid: string): P
     apps.deleteNamespacedDaemonSet({ name, namespace, body: { propagationPolicy: 'Background', preconditions: { uid } } }, reading));
 }
 
-async function* listPods(requests: Requests, labelSelector: string): AsyncGenerator<Pod[]> {
+async function visitPods(requests: Requests, labelSelector: string, visit: (pod: Pod) => void): Promise<void> {
   const { core, namespace } = requests;
-  let page: Pod[] = [];
-  const receiving = requests.receivingItems((item) => { page.push(podFields(item)); });
-  for await (const deserialized of pagesOf((continued) =>
-    requests.call('list', 'pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: PAGE_SIZE, ...continued }, receiving)))) {
-    // client-node saw no item (deserialized is empty); the page is what receivingItems took.
-    const taken = [...page, ...(deserialized as unknown as Pod[]).map(podFields)];
-    page = [];
-    yield taken;
+  const receiving = requests.receivingItems((item) => { visit(podFields(item)); });
+  for await (const deserialized of pagesOf((page) =>
+    requests.call('list', 'pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: PAGE_SIZE, ...page }, receiving)))) {
+    // client-node saw no item (receivingItems took them); this is for a response it could not stream.
+    for (const pod of deserialized) visit(podFields(plain(pod)));
   }
 }
 
@@ -449,7 +446,7 @@ export function createCluster(kubeConfig: KubeConfig, options: ClusterOptions): 
     createDaemonSet: (body) => createDaemonSet(requests, body, false),
     replaceDaemonSet: (body) => replaceDaemonSet(requests, body, false),
     deleteDaemonSet: (name, uid) => deleteDaemonSet(requests, name, uid),
-    listPods: (labelSelector) => listPods(requests, labelSelector),
+    visitPods: (labelSelector, visit) => visitPods(requests, labelSelector, visit),
     readCronJobUid: (cronJobName) => readCronJobUid(requests, cronJobName),
     readDeployment: (deploymentName) => readDeployment(requests, deploymentName),
     readSecret: (secretName) => readSecret(requests, secretName),

@@ -15,7 +15,7 @@ export async function diagnose(ctx: PassContext, daemonSet: DaemonSet, rollout: 
   const diagnosis = new Diagnosis();
   const selector = Object.entries(selectorLabels(ctx.config)).map(([key, value]) => `${key}=${value}`).join(',');
   try {
-    for await (const page of ctx.cluster.listPods(selector)) diagnosis.add(page);
+    await ctx.cluster.visitPods(selector, (pod) => { diagnosis.addPod(pod); });
   } catch (error) {
     return [describeFailure('list the DaemonSet\'s pods', error)];
   }

@@ -120,26 +120,28 @@ export function podFindings(pod: Pod): Finding[] {
   return [{ image: '-', reason: pod.status?.reason ?? `${pod.status?.phase ?? 'Unknown'}, not ready`, message: undefined }];
 }
 
-/** Accumulates findings pod by pod (pages of a list), keeping one entry per (image, reason). */
+/** Accumulates findings pod by pod, keeping one entry per (image, reason). */
 export class Diagnosis {
   readonly #groups = new Map<string, DiagnosisGroup & { nodeNames: Set<string> }>();
   #podsSeen = 0;
 
   add(pods: Pod[]): void {
-    for (const pod of pods) {
-      this.#podsSeen += 1;
-      const node = pod.spec.nodeName ?? `(unscheduled) ${pod.metadata.name ?? ''}`;
-      for (const finding of podFindings(pod)) {
-        const key = `${finding.image}\u0000${finding.reason}`;
-        let group = this.#groups.get(key);
-        if (group === undefined) {
-          group = { ...finding, nodes: 0, exampleNode: node, nodeNames: new Set() };
-          this.#groups.set(key, group);
-        }
-        if (!group.nodeNames.has(node)) {
-          group.nodeNames.add(node);
-          group.nodes += 1;
-        }
+    for (const pod of pods) this.addPod(pod);
+  }
+
+  addPod(pod: Pod): void {
+    this.#podsSeen += 1;
+    const node = pod.spec.nodeName ?? `(unscheduled) ${pod.metadata.name ?? ''}`;
+    for (const finding of podFindings(pod)) {
+      const key = `${finding.image}\u0000${finding.reason}`;
+      let group = this.#groups.get(key);
+      if (group === undefined) {
+        group = { ...finding, nodes: 0, exampleNode: node, nodeNames: new Set() };
+        this.#groups.set(key, group);
+      }
+      if (!group.nodeNames.has(node)) {
+        group.nodeNames.add(node);
+        group.nodes += 1;
       }
     }
   }

@@ -48,14 +48,7 @@ export function shareCluster(cluster: Cluster, maxInFlight = MAX_REQUESTS_IN_FLI
     createDaemonSet: (body) => turn(() => cluster.createDaemonSet(body)),
     replaceDaemonSet: (body) => turn(() => cluster.replaceDaemonSet(body)),
     deleteDaemonSet: (name, uid) => turn(() => cluster.deleteDaemonSet(name, uid)),
-    async *listPods(selector) {
-      const pages = cluster.listPods(selector)[Symbol.asyncIterator]();
-      for (;;) {
-        const page = await turn(() => pages.next());
-        if (page.done === true) return;
-        yield page.value;
-      }
-    },
+    visitPods: (selector, visit) => turn(() => cluster.visitPods(selector, visit)),
     readCronJobUid: once((name) => turn(() => cluster.readCronJobUid(name))),
     readSecret: once((name) => turn(() => cluster.readSecret(name))),
     readDeployment: once((name) => turn(() => cluster.readDeployment(name))),

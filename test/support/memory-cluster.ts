@@ -199,18 +199,17 @@ export class MemoryCluster implements Cluster {
       this.daemonSets.delete(name);
     });
   }
-  async *listPods(labelSelector: string) {
+  async visitPods(labelSelector: string, visit: (pod: Pod) => void): Promise<void> {
     const instance = /app\.kubernetes\.io\/instance=([^,]+)/.exec(labelSelector)?.[1];
-    if (instance !== undefined) {
-      yield await this.#request('GET', () => structuredClone(this.podsByDaemonSet.get(instance) ?? []));
-      return;
-    }
-    // The install's selector: every DaemonSet's pods, each labelled with its DaemonSet as the controller labels them.
-    yield await this.#request('GET', () => [...this.podsByDaemonSet].flatMap(([owner, pods]) => pods.map((pod) => {
-      const copy = structuredClone(pod);
-      copy.metadata.labels = { 'app.kubernetes.io/instance': owner, ...copy.metadata.labels };
-      return copy;
-    })));
+    const pods = instance !== undefined
+      ? await this.#request('GET', () => structuredClone(this.podsByDaemonSet.get(instance) ?? []))
+      // The install's selector: every DaemonSet's pods, each labelled with its DaemonSet as the controller labels them.
+      : await this.#request('GET', () => [...this.podsByDaemonSet].flatMap(([owner, list]) => list.map((pod) => {
+        const copy = structuredClone(pod);
+        copy.metadata.labels = { 'app.kubernetes.io/instance': owner, ...copy.metadata.labels };
+        return copy;
+      })));
+    for (const pod of pods) visit(pod);
   }
   /** Node name → labels, for warm-node labels. */
   nodeLabels = new Map<string, Record<string, string>>();
