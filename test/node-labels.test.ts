@@ -94,6 +94,40 @@ describe('runPass with NODE_LABELS=true', () => {
     assert.ok(outcome.warnings.some((warning) => warning.startsWith('the ServiceAccount may not list nodes (403 Forbidden)') && warning.includes('nodeLabels.enabled')));
   });
 
+  it('takes the label of a set removed from IMAGE_SETS off every node once its DaemonSet is deleted', async () => {
+    const GPU = 'kubernetes-image-puller.io/gpu';
+    const withGpu = { IMAGE_SETS: JSON.stringify([{ name: 'gpu', images: `b=${PINNED}`, nodeSelector: { pool: 'gpu' } }]) };
+    const cluster = new MemoryCluster();
+    await pass(cluster, withGpu);
+    assert.ok(cluster.daemonSets.has('kubernetes-image-puller-gpu'));
+    cluster.nodeLabels = new Map<string, Record<string, string>>([['g1', { pool: 'gpu', [GPU]: 'ready' }], ['g2', { [GPU]: 'ready', [LABEL]: 'ready' }], ['n1', { zone: 'a' }]]);
+    cluster.nodePatches.length = 0;
+
+    const outcome = await pass(cluster);
+    assert.equal(outcome.exitCode, 0);
+    assert.deepEqual(outcome.removed, ['kubernetes-image-puller-gpu']);
+    assert.deepEqual(outcome.nodeLabels?.find(({ label }) => label === GPU), { label: GPU, nodes: 0, added: 0, removed: 2 });
+    assert.deepEqual([cluster.nodeLabels.get('g1'), cluster.nodeLabels.get('n1')], [{ pool: 'gpu' }, { zone: 'a' }]);
+    assert.equal(cluster.nodeLabels.get('g2')?.[GPU], undefined);
+    assert.deepEqual(cluster.nodePatches.filter((patch) => patch.includes(GPU)).sort(), [`g1 ${GPU}=-`, `g2 ${GPU}=-`]);
+  });
+
+  it('keeps the label of a removed set whose DaemonSet could not be deleted', async () => {
+    const GPU = 'kubernetes-image-puller.io/gpu';
+    class NoDelete extends MemoryCluster {
+      override deleteDaemonSet(): Promise<void> {
+        return Promise.reject(new ApiError({ status: 403, reason: 'Forbidden', message: 'daemonsets is forbidden', verb: 'delete', resource: 'daemonsets' }));
+      }
+    }
+    const cluster = new NoDelete();
+    await pass(cluster, { IMAGE_SETS: JSON.stringify([{ name: 'gpu', images: `b=${PINNED}` }]) });
+    cluster.nodeLabels = new Map<string, Record<string, string>>([['g1', { [GPU]: 'ready' }]]);
+    const outcome = await pass(cluster);
+    assert.notEqual(outcome.exitCode, 0);
+    assert.deepEqual(cluster.nodeLabels.get('g1'), { [GPU]: 'ready' });
+    assert.equal(outcome.nodeLabels?.some(({ label }) => label === GPU) ?? false, false);
+  });
+
   it('without NODE_LABELS asks nothing about nodes', async () => {
     const cluster = new MemoryCluster();
     cluster.nodeLabels = new Map([['n1', { [LABEL]: 'ready' }]]);

@@ -12,10 +12,12 @@ export function warmLabel(set: string): string {
 
 /**
  * The warm nodes of each set: complete in every DaemonSet of the set (its chunks). A set with a
- * DaemonSet not measured this pass is left out, so its labels stay as they are.
+ * DaemonSet not measured this pass is left out, so its labels stay as they are. A retired set (its
+ * DaemonSets deleted this pass, the set gone from the configuration) has no warm node left.
  */
-export function warmNodesBySet(measured: readonly DaemonSetCoverage[], unmeasuredSets: ReadonlySet<string>): Map<string, Set<string>> {
+export function warmNodesBySet(measured: readonly DaemonSetCoverage[], unmeasuredSets: ReadonlySet<string>, retiredSets: Iterable<string> = []): Map<string, Set<string>> {
   const warm = new Map<string, Set<string>>();
+  for (const set of retiredSets) warm.set(set, new Set());
   for (const { set, coverage } of measured) {
     if (unmeasuredSets.has(set)) continue;
     const complete = new Set(coverage.completeNodeNames);

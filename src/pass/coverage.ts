@@ -50,9 +50,10 @@ async function writeStatus(ctx: PassContext, coverage: readonly DaemonSetCoverag
 
 /**
  * Measures the DaemonSets the pass finished with (as last read), in the order given; with
- * NODE_LABELS, labels the warm nodes of every set but those in `unmeasuredSets`.
+ * NODE_LABELS, labels the warm nodes of every set but those in `unmeasuredSets`, and takes the
+ * label of each of `retiredSets` off every node.
  */
-export async function coverPass(ctx: PassContext, finished: readonly MeasuredDaemonSet[], unmeasuredSets: ReadonlySet<string> = new Set()): Promise<CoverageStep> {
+export async function coverPass(ctx: PassContext, finished: readonly MeasuredDaemonSet[], unmeasuredSets: ReadonlySet<string> = new Set(), retiredSets: ReadonlySet<string> = new Set()): Promise<CoverageStep> {
   if (finished.length === 0) return { coverage: [], nodeLabels: [], warnings: [] };
   let coverage: DaemonSetCoverage[];
   try {
@@ -69,6 +70,6 @@ export async function coverPass(ctx: PassContext, finished: readonly MeasuredDae
   }
   warnings.push(...await writeStatus(ctx, coverage));
   if (!ctx.config.nodeLabels) return { coverage, nodeLabels: [], warnings };
-  const labelled = await labelWarmNodes(ctx, coverage, unmeasuredSets);
+  const labelled = await labelWarmNodes(ctx, coverage, unmeasuredSets, retiredSets);
   return { coverage, nodeLabels: labelled.labels, warnings: [...warnings, ...labelled.warnings] };
 }

@@ -24,12 +24,12 @@ function describe(error: unknown): string {
   return `could not keep the warm-node labels: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-export async function labelWarmNodes(ctx: PassContext, coverage: readonly DaemonSetCoverage[], unmeasuredSets: ReadonlySet<string>): Promise<{ labels: NodeLabelOutcome[]; warnings: string[] }> {
+export async function labelWarmNodes(ctx: PassContext, coverage: readonly DaemonSetCoverage[], unmeasuredSets: ReadonlySet<string>, retiredSets: ReadonlySet<string> = new Set()): Promise<{ labels: NodeLabelOutcome[]; warnings: string[] }> {
   const labels: NodeLabelOutcome[] = [];
   const warnings: string[] = [];
   let budget = MAX_LABEL_CHANGES;
   try {
-    for (const [set, warm] of warmNodesBySet(coverage, unmeasuredSets)) {
+    for (const [set, warm] of warmNodesBySet(coverage, unmeasuredSets, retiredSets)) {
       const label = warmLabel(set);
       const labeled = new Set(await ctx.retrying(() => ctx.cluster.listNodeNames(label)));
       const changes = labelChanges(warm, labeled);

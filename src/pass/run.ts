@@ -4,7 +4,9 @@
 // poll for all of them) and diagnose what is not healthy. It never sleeps beyond its deadline and never deletes a DaemonSet because
 // it is slow or unhealthy, nor one that is not this install's.
 import { ApiError } from '../kube/cluster.ts';
-import { planDaemonSets } from '../plan/daemonset-plan.ts';
+import type { DaemonSet } from '../kube/k8s-types.ts';
+import { DEFAULT_SET } from '../config/image-sets.ts';
+import { SET_LABEL, planDaemonSets } from '../plan/daemonset-plan.ts';
 import { ExitCode } from './exit-codes.ts';
 import { describeApiError } from './api-errors.ts';
 import { createContext } from './context.ts';
@@ -33,6 +35,13 @@ function failedBeforeAnyDaemonSet(error: string): PassOutcome {
     exitCode: ExitCode.error, action: 'failed', changed: [], tolerated: [], rollout: undefined, diagnosis: [], error,
     rejected: [], refresh: undefined, waitedMs: 0, diagnosisMs: 0, daemonSets: [], removed: [], warnings: [], coverage: [],
   };
+}
+
+/** The sets whose every DaemonSet this pass deleted and that no planned DaemonSet belongs to. */
+function retiredSets(removable: readonly DaemonSet[], removed: readonly string[], plan: readonly { set: string }[]): Set<string> {
+  const setOf = (daemonSet: DaemonSet): string => daemonSet.metadata.labels?.[SET_LABEL] ?? DEFAULT_SET;
+  const kept = new Set([...plan.map(({ set }) => set), ...removable.filter(({ metadata }) => !removed.includes(metadata.name ?? '')).map(setOf)]);
+  return new Set(removable.map(setOf).filter((set) => !kept.has(set)));
 }
 
 /**
@@ -76,6 +85,6 @@ export async function runPass(deps: PassDependencies, waitSeconds = deps.config.
   if (rejected) return outcome;
   const measured = finished.flatMap(({ outcome: section, latest }) => (latest === undefined ? [] : [{ daemonSet: latest, unconfirmed: new Set(section.refresh?.unresolved.map(({ image }) => image)) }]));
   const unmeasuredSets = new Set(finished.filter(({ latest }) => latest === undefined).map(({ outcome: section }) => section.set));
-  const { coverage, nodeLabels, warnings } = await coverPass(pass, measured, unmeasuredSets);
+  const { coverage, nodeLabels, warnings } = await coverPass(pass, measured, unmeasuredSets, retiredSets(own.removable, removal.removed, plan));
   return { ...outcome, coverage, ...(nodeLabels.length === 0 ? {} : { nodeLabels }), warnings: [...outcome.warnings, ...warnings] };
 }
