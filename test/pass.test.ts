@@ -126,6 +126,38 @@ describe('runPass', () => {
     assert.ok(!cluster.writes.includes('delete'));
   });
 
+  it('reads its pods once when unhealthy: the diagnosis and the coverage come from one LIST', async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    cluster.pods = [{
+      metadata: { name: 'p1' },
+      spec: { nodeName: 'node-1', initContainers: [{ name: 'a', image: 'broken.invalid/a:1' }], containers: [] },
+      status: { phase: 'Pending', initContainerStatuses: [{ name: 'a', image: 'broken.invalid/a:1', state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+    }];
+    const outcome = await pass(cluster, { IMAGES: 'a=broken.invalid/a:1' });
+    assert.equal(outcome.exitCode, 3);
+    assert.deepEqual(outcome.diagnosis[0], 'broken.invalid/a:1: ImagePullBackOff on 1 node, e.g. node-1');
+    assert.deepEqual(outcome.coverage[0]?.coverage.images[0]?.failing.map((f) => [f.reason, f.nodes]), [['ImagePullBackOff', 1]]);
+    assert.equal(cluster.podLists.length, 1);
+  });
+
+  it("leaves the Job's own pods out of the diagnosis when the Helm release is named like the DaemonSet", async () => {
+    const cluster = new MemoryCluster();
+    cluster.settleAfterReads = Number.POSITIVE_INFINITY;
+    // The chart's pass pods: name and instance as the DaemonSet's selector, managed by Helm.
+    const labels = { 'app.kubernetes.io/name': 'kubernetes-image-puller', 'app.kubernetes.io/instance': 'kubernetes-image-puller', 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/component': 'reconcile-pass' };
+    cluster.otherPods = ['node-1', 'node-2', 'node-3'].map((node) => ({
+      metadata: { name: `pass-${node}`, labels },
+      spec: { nodeName: node, containers: [{ name: 'pass', image: 'quay.io/example/kubernetes-image-puller:1' }] },
+      status: { phase: 'Failed', containerStatuses: [{ name: 'pass', image: 'quay.io/example/kubernetes-image-puller:1', state: { terminated: { reason: 'Error', exitCode: 3 } } }] },
+    }));
+    cluster.warningEvents = [{ reason: 'FailedCreate', message: 'pods "kubernetes-image-puller-x" is forbidden: exceeded quota: pods', count: 1 }];
+    const outcome = await pass(cluster, { IMAGES: 'a=nginx:1' });
+    assert.equal(outcome.exitCode, 3);
+    assert.ok(!outcome.diagnosis.some((line) => line.includes('kubernetes-image-puller:1')), outcome.diagnosis.join('\n'));
+    assert.ok(outcome.diagnosis.some((line) => line.includes('exceeded quota')), outcome.diagnosis.join('\n'));
+  });
+
   it('ends the wait on SIGTERM with exit 3', async () => {
     const cluster = new MemoryCluster();
     cluster.settleAfterReads = Number.POSITIVE_INFINITY;

@@ -4,7 +4,7 @@ import type { Cluster } from '../kube/cluster.ts';
 import { SET_LABEL } from '../plan/daemonset-plan.ts';
 import { DEFAULT_SET } from '../config/image-sets.ts';
 import { INSTALL_CONTAINER } from '../plan/desired.ts';
-import type { DaemonSet } from '../kube/k8s-types.ts';
+import type { DaemonSet, Pod } from '../kube/k8s-types.ts';
 import { OWN_SELECTOR } from '../plan/desired.ts';
 import { DIGESTS_ANNOTATION, parseDigests } from '../registry/moved.ts';
 import { CoverageCounter, expectedImages } from './count.ts';
@@ -23,13 +23,18 @@ export interface MeasuredDaemonSet {
   unconfirmed?: ReadonlySet<string>;
 }
 
-export async function measureCoverage(cluster: Pick<Cluster, 'visitPods'>, measured: readonly MeasuredDaemonSet[]): Promise<DaemonSetCoverage[]> {
+/** `alsoVisit`, when given, sees every pod listed, with the name of the DaemonSet it belongs to. */
+export async function measureCoverage(cluster: Pick<Cluster, 'visitPods'>, measured: readonly MeasuredDaemonSet[], alsoVisit?: (pod: Pod, daemonSet: string) => void): Promise<DaemonSetCoverage[]> {
   const counters = new Map(measured.map(({ daemonSet, unconfirmed }) => {
     const recorded = parseDigests(daemonSet.spec.template.metadata.annotations?.[DIGESTS_ANNOTATION]).digests;
     return [daemonSet.metadata.name ?? '', new CoverageCounter(expectedImages(cachedImages(daemonSet), recorded, unconfirmed))];
   }));
-  if (counters.size > 0) {
-    await cluster.visitPods(OWN_SELECTOR, (pod) => { counters.get(pod.metadata.labels?.[INSTANCE_LABEL] ?? '')?.addPod(pod); });
+  if (counters.size > 0 || alsoVisit !== undefined) {
+    await cluster.visitPods(OWN_SELECTOR, (pod) => {
+      const daemonSet = pod.metadata.labels?.[INSTANCE_LABEL] ?? '';
+      counters.get(daemonSet)?.addPod(pod);
+      alsoVisit?.(pod, daemonSet);
+    });
   }
   return measured.map(({ daemonSet }) => ({
     daemonSet: daemonSet.metadata.name ?? '',

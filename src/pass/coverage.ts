@@ -1,9 +1,8 @@
-// The pass's last step: how far each of its DaemonSets covers the nodes, from one paged LIST of the
-// install's pods; a warning and an Event for nodes at another digest; and the status ConfigMap,
+// The pass's last step: how far each of its DaemonSets covers the nodes, from the pass's census of
+// its pods (census.ts); a warning and an Event for nodes at another digest; and the status ConfigMap,
 // written only when the coverage changed, so a quiet pass still writes nothing. None of it changes
 // the exit code: a pass that cannot measure says so and ends as it would have.
 import { ApiError } from '../kube/cluster.ts';
-import { measureCoverage } from '../coverage/measure.ts';
 import type { MeasuredDaemonSet } from '../coverage/measure.ts';
 import { staleDigestWarnings, statusData } from '../coverage/report.ts';
 import type { DaemonSetCoverage } from '../coverage/report.ts';
@@ -48,19 +47,22 @@ async function writeStatus(ctx: PassContext, coverage: readonly DaemonSetCoverag
   }
 }
 
-/**
- * Measures the DaemonSets the pass finished with (as last read), in the order given; with
- * NODE_LABELS, labels the warm nodes of every set but those in `unmeasuredSets`, and takes the
- * label of each of `retiredSets` off every node.
- */
-export async function coverPass(ctx: PassContext, finished: readonly MeasuredDaemonSet[], unmeasuredSets: ReadonlySet<string> = new Set(), retiredSets: ReadonlySet<string> = new Set()): Promise<CoverageStep> {
+export interface CoverageInput {
+  /** The DaemonSets the pass finished with (as last read), in the order of `census.coverage`. */
+  finished: readonly MeasuredDaemonSet[];
+  /** Their coverage from the census, or why the pods could not be listed. */
+  census: { coverage: DaemonSetCoverage[] } | { error: unknown };
+  /** Sets with a DaemonSet the pass could not measure: their labels stay as they are. */
+  unmeasuredSets?: ReadonlySet<string>;
+  /** Sets whose DaemonSets this pass deleted: their labels go from every node. */
+  retiredSets?: ReadonlySet<string>;
+}
+
+/** Reports the coverage and writes the status ConfigMap; with NODE_LABELS, keeps the warm-node labels. */
+export async function coverPass(ctx: PassContext, { finished, census, unmeasuredSets = new Set(), retiredSets = new Set() }: CoverageInput): Promise<CoverageStep> {
   if (finished.length === 0) return { coverage: [], nodeLabels: [], warnings: [] };
-  let coverage: DaemonSetCoverage[];
-  try {
-    coverage = await ctx.retrying(() => measureCoverage(ctx.cluster, finished));
-  } catch (error) {
-    return { coverage: [], nodeLabels: [], warnings: [`could not list the caching pods to measure coverage: ${reason(error)}`] };
-  }
+  if ('error' in census) return { coverage: [], nodeLabels: [], warnings: [`could not list the caching pods to measure coverage: ${reason(census.error)}`] };
+  const { coverage } = census;
   const warnings: string[] = [];
   for (const [index, entry] of coverage.entries()) {
     const stale = staleDigestWarnings(entry);

@@ -1,5 +1,6 @@
 // One DaemonSet's part of a pass, in two steps so that the pass can act between them on all of
-// its DaemonSets at once: reconcile (the writes), then wait for the rollout and diagnose it.
+// its DaemonSets at once: reconcile (the writes), then wait for the rollout. What is not healthy
+// is diagnosed afterwards from the pass's census of its pods (census.ts).
 import { ApiError } from '../kube/cluster.ts';
 import type { Cluster } from '../kube/cluster.ts';
 import type { PlannedDaemonSet } from '../plan/daemonset-plan.ts';
@@ -11,7 +12,7 @@ import type { DaemonSet } from '../kube/k8s-types.ts';
 import { describeApiError } from './api-errors.ts';
 import { PassError } from './context.ts';
 import type { PassContext, RejectedValue } from './context.ts';
-import { diagnose } from './diagnose.ts';
+import type { Unhealthy } from './diagnose.ts';
 import type { DigestRefresh } from './digests.ts';
 import { previewUnderSpareName, reconcile, validated } from './reconcile.ts';
 import type { Action, ReconcileResult } from './reconcile.ts';
@@ -121,19 +122,25 @@ export async function reconcileDaemonSet(ctx: PassContext, planned: PlannedDaemo
   }
 }
 
-/** A DaemonSet's outcome and the DaemonSet as last read, when the pass got that far (its coverage is measured from it). */
+/**
+ * A DaemonSet's outcome and the DaemonSet as last read, when the pass got that far (its coverage is
+ * measured from it); `unhealthy` when its rollout did not complete, its outcome then still without
+ * a diagnosis.
+ */
 export interface Finished {
   outcome: DaemonSetOutcome;
   latest: DaemonSet | undefined;
+  unhealthy?: Unhealthy;
 }
 
 export async function finishDaemonSet(step: Reconciling, waitSeconds: number): Promise<Finished> {
   let latest: DaemonSet | undefined = step.reconciled?.daemonSet;
-  const outcome = await finishing(step, waitSeconds, (read) => { latest = read; });
-  return { outcome, latest };
+  let unhealthy: Unhealthy | undefined;
+  const outcome = await finishing(step, waitSeconds, (read) => { latest = read; }, (found) => { unhealthy = found; });
+  return { outcome, latest, ...(unhealthy === undefined ? {} : { unhealthy }) };
 }
 
-async function finishing({ ctx, planned, partial, reconciled }: Reconciling, waitSeconds: number, lastRead: (daemonSet: DaemonSet) => void): Promise<DaemonSetOutcome> {
+async function finishing({ ctx, planned, partial, reconciled }: Reconciling, waitSeconds: number, lastRead: (daemonSet: DaemonSet) => void, toDiagnose: (unhealthy: Unhealthy) => void): Promise<DaemonSetOutcome> {
   if (reconciled === undefined) return partial;
   const { config } = ctx;
   try {
@@ -143,10 +150,9 @@ async function finishing({ ctx, planned, partial, reconciled }: Reconciling, wai
       if (rollout.desired === 0) ctx.log.warn('no node matches the DaemonSet\'s node selector, affinity and tolerations; nothing is cached', { daemonset: config.daemonSetName });
       return { ...partial, rollout, waitedMs };
     }
-    const diagnosedFrom = ctx.nowMs();
-    const diagnosis = await diagnose(ctx, latest, rollout);
+    toDiagnose({ ctx, daemonSet: latest, rollout });
     const error = ctx.interrupted() ? 'interrupted (SIGTERM) before the rollout completed' : `not healthy after ${String(waitSeconds)}s (${waitSeconds < config.rolloutTimeoutSeconds ? 'the Job\'s deadline, JOB_DEADLINE_SECONDS, less time to report' : 'ROLLOUT_TIMEOUT_SECONDS'})`;
-    return { ...partial, exitCode: ExitCode.unhealthy, rollout, diagnosis, error, waitedMs, diagnosisMs: ctx.nowMs() - diagnosedFrom };
+    return { ...partial, exitCode: ExitCode.unhealthy, rollout, error, waitedMs };
   } catch (error) {
     return failure(partial, error, planned, config.namespace);
   }

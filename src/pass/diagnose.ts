@@ -1,24 +1,30 @@
 // Why a rollout is not complete: what the pods report (image pull errors, scheduling) and, when
 // pods are missing altogether, what the DaemonSet controller said when it could not create them
-// (a ResourceQuota, a LimitRange, a missing PriorityClass, PodSecurity).
-import { selectorLabels } from '../plan/desired.ts';
-import { Diagnosis, summarize, summarizeWarningEvents } from './health.ts';
-import type { Rollout } from './health.ts';
+// (a ResourceQuota, a LimitRange, a missing PriorityClass, PodSecurity). The pods come from the
+// pass's census (census.ts), which read them with the coverage's.
+import { summarize, summarizeWarningEvents } from './health.ts';
+import type { Diagnosis, Rollout } from './health.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
 import type { PassContext } from './context.ts';
+
+/** A DaemonSet whose rollout did not complete in time, as last read, with its own context. */
+export interface Unhealthy {
+  ctx: PassContext;
+  daemonSet: DaemonSet;
+  rollout: Rollout;
+}
+
+/** What the census gave one DaemonSet: its pods' findings, or why the pods could not be listed. */
+export type CensusOf = { diagnosis: Diagnosis } | { error: unknown };
 
 function describeFailure(what: string, error: unknown): string {
   return `could not ${what}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-export async function diagnose(ctx: PassContext, daemonSet: DaemonSet, rollout: Rollout): Promise<string[]> {
-  const diagnosis = new Diagnosis();
-  const selector = Object.entries(selectorLabels(ctx.config)).map(([key, value]) => `${key}=${value}`).join(',');
-  try {
-    await ctx.cluster.visitPods(selector, (pod) => { diagnosis.addPod(pod); });
-  } catch (error) {
-    return [describeFailure('list the DaemonSet\'s pods', error)];
-  }
+/** The diagnosis lines, also recorded as an Unhealthy Event on the DaemonSet when its pods were read. */
+export async function diagnose({ ctx, daemonSet, rollout }: Unhealthy, census: CensusOf): Promise<string[]> {
+  if ('error' in census) return [describeFailure('list the DaemonSet\'s pods', census.error)];
+  const { diagnosis } = census;
   let controllerLines: string[] = [];
   const uid = daemonSet.metadata.uid;
   if (diagnosis.podsSeen < rollout.desired && uid !== undefined) {

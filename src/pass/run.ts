@@ -1,8 +1,9 @@
 // One reconcile pass over every DaemonSet of the install (one per set, or per chunk of a set):
 // one LIST of its own DaemonSets, then, side by side under one deadline, reconcile each (the only
 // step that writes), delete those of sets no longer configured, wait for the rollouts (one LIST per
-// poll for all of them) and diagnose what is not healthy. It never sleeps beyond its deadline and never deletes a DaemonSet because
-// it is slow or unhealthy, nor one that is not this install's.
+// poll for all of them), then read their pods once, to diagnose what is not healthy and to measure
+// the coverage. It never sleeps beyond its deadline and never deletes a DaemonSet because it is slow
+// or unhealthy, nor one that is not this install's.
 import { ApiError } from '../kube/cluster.ts';
 import type { DaemonSet } from '../kube/k8s-types.ts';
 import { DEFAULT_SET } from '../config/image-sets.ts';
@@ -22,6 +23,8 @@ import { lookupDeadline, spareHosts } from './registry-hosts.ts';
 import { shareRegistry } from './shared-registry.ts';
 import { createWriteGate } from './write-gate.ts';
 import { coverPass } from './coverage.ts';
+import { censusOf, takeCensus } from './census.ts';
+import { diagnose } from './diagnose.ts';
 import { sharedStatusReader } from './status-reader.ts';
 
 export type { Logger, PassDependencies, RejectedValue } from './context.ts';
@@ -80,11 +83,19 @@ export async function runPass(deps: PassDependencies, waitSeconds = deps.config.
   const rejected = reconciling.some(({ partial }) => partial.exitCode === ExitCode.invalidConfig);
   const removal = rejected ? { removed: [], failures: [] } : await removeDaemonSets(pass, own.removable);
   const finished = await Promise.all(reconciling.map((step) => finishDaemonSet(step, waitSeconds)));
-  const outcome = overallOutcome(finished.map(({ outcome: section }) => section), removal, own.warnings);
-  // A pass that exits 2 writes nothing, the status ConfigMap included.
+  // A pass that exits 2 writes nothing, the status ConfigMap included, so it measures nothing.
+  const measured = rejected ? [] : finished.flatMap(({ outcome: section, latest }) => (latest === undefined ? [] : [{ daemonSet: latest, unconfirmed: new Set(section.refresh?.unresolved.map(({ image }) => image)) }]));
+  const unhealthy = finished.flatMap(({ unhealthy: found }) => (found === undefined ? [] : [found]));
+  const censusFrom = pass.nowMs();
+  const census = await takeCensus(pass, measured, unhealthy.map(({ daemonSet }) => daemonSet.metadata.name ?? '')).catch((error: unknown) => ({ error }));
+  const sections = await Promise.all(finished.map(async ({ outcome: section, unhealthy: found }) => {
+    if (found === undefined) return section;
+    const diagnosis = await diagnose(found, censusOf(census, section.name));
+    return { ...section, diagnosis, diagnosisMs: pass.nowMs() - censusFrom };
+  }));
+  const outcome = overallOutcome(sections, removal, own.warnings);
   if (rejected) return outcome;
-  const measured = finished.flatMap(({ outcome: section, latest }) => (latest === undefined ? [] : [{ daemonSet: latest, unconfirmed: new Set(section.refresh?.unresolved.map(({ image }) => image)) }]));
   const unmeasuredSets = new Set(finished.filter(({ latest }) => latest === undefined).map(({ outcome: section }) => section.set));
-  const { coverage, nodeLabels, warnings } = await coverPass(pass, measured, unmeasuredSets, retiredSets(own.removable, removal.removed, plan));
+  const { coverage, nodeLabels, warnings } = await coverPass(pass, { finished: measured, census, unmeasuredSets, retiredSets: retiredSets(own.removable, removal.removed, plan) });
   return { ...outcome, coverage, ...(nodeLabels.length === 0 ? {} : { nodeLabels }), warnings: [...outcome.warnings, ...warnings] };
 }

@@ -5,6 +5,7 @@ import type { Cluster, ConfigMapRecord, DeploymentRecord, RequestCounts, SecretD
 import type { DaemonSet, Pod } from '../../src/kube/k8s-types.ts';
 
 const DEFAULT_NAME = 'kubernetes-image-puller';
+const PROGRAM = 'kubernetes-image-puller';
 
 /** `k=v,k` against labels (equality and existence): the only selectors the pass sends. */
 function matches(selector: string, labels: Record<string, string> | undefined): boolean {
@@ -199,16 +200,21 @@ export class MemoryCluster implements Cluster {
       this.daemonSets.delete(name);
     });
   }
+  /** Pods no DaemonSet of the install made (the Job's own, another app's), with their own labels. */
+  otherPods: Pod[] = [];
+  /** Each label selector a pod LIST was made with. */
+  podLists: string[] = [];
   async visitPods(labelSelector: string, visit: (pod: Pod) => void): Promise<void> {
-    const instance = /app\.kubernetes\.io\/instance=([^,]+)/.exec(labelSelector)?.[1];
-    const pods = instance !== undefined
-      ? await this.#request('GET', () => structuredClone(this.podsByDaemonSet.get(instance) ?? []))
-      // The install's selector: every DaemonSet's pods, each labelled with its DaemonSet as the controller labels them.
-      : await this.#request('GET', () => [...this.podsByDaemonSet].flatMap(([owner, list]) => list.map((pod) => {
+    this.podLists.push(labelSelector);
+    const pods = await this.#request('GET', () => [
+      // Each DaemonSet's pods carry its template's labels, as the controller makes them.
+      ...[...this.podsByDaemonSet].flatMap(([owner, list]) => list.map((pod) => {
         const copy = structuredClone(pod);
-        copy.metadata.labels = { 'app.kubernetes.io/instance': owner, ...copy.metadata.labels };
+        copy.metadata.labels = { 'app.kubernetes.io/instance': owner, 'app.kubernetes.io/name': PROGRAM, 'app.kubernetes.io/managed-by': PROGRAM, ...copy.metadata.labels };
         return copy;
-      })));
+      })),
+      ...structuredClone(this.otherPods),
+    ].filter((pod) => matches(labelSelector, pod.metadata.labels)));
     for (const pod of pods) visit(pod);
   }
   /** Node name → labels, for warm-node labels. */
