@@ -176,12 +176,15 @@ start_network() {
 start_kube_proxy() {
   setsid "$KUBE_PROXY" --config="$DIR/kube-proxy.yaml" </dev/null >>"$DIR/kube-proxy.log" 2>&1 &
   echo $! >"$DIR/kube-proxy.pid"
-  local deadline=$((SECONDS + 30)) port
+  local deadline=$((SECONDS + 30)) port pid
+  pid=$(cat "$DIR/kube-proxy.pid")
   port=$(sed -n 's/^healthzBindAddress: 127.0.0.1:\([0-9]*\)$/\1/p' "$DIR/kube-proxy.yaml")
   # Ready once it answers and the `kubernetes` Service has its rule.
   until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" 2>/dev/null &&
       iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -F -- "-d $API_CLUSTER_IP/32" | grep -qF 'default/kubernetes:https'; do
-    if ! alive "$DIR/kube-proxy.pid" "$DIR/kube-proxy.yaml" >/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    # kill -0, not alive: until the forked shell has exec'd setsid, its command line is still this
+    # script's, and on a loaded machine the first check can come before the exec.
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
       echo "real-node.sh: kube-proxy did not sync the kubernetes Service; last lines of $DIR/kube-proxy.log:" >&2
       tail -5 "$DIR/kube-proxy.log" | cut -c1-400 >&2
       return 1
@@ -252,9 +255,10 @@ start() {
   start_network
   start_containerd || { stop >/dev/null 2>&1; exit 1; }
   start_kubelet
-  local deadline=$((SECONDS + ${KIP_NODE_WAIT_SECONDS:-90}))
+  local deadline=$((SECONDS + ${KIP_NODE_WAIT_SECONDS:-90})) kubelet_pid
+  kubelet_pid=$(cat "$DIR/kubelet.pid")
   until node_ready; do
-    if ! alive "$DIR/kubelet.pid" "$DIR/kubelet.yaml" >/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    if ! kill -0 "$kubelet_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
       echo "real-node.sh: $NODE did not become Ready; last lines of $DIR/kubelet.log:" >&2
       grep -E '^[EF][0-9]{4}' "$DIR/kubelet.log" | grep -v "nodeIP can't be loopback" | tail -8 | cut -c1-400 >&2 || true
       stop >/dev/null 2>&1 || true
