@@ -55,6 +55,25 @@ describe('passSummary', () => {
     ]);
   });
 
+  it('keeps the diagnosis to 20 lines across sections when many DaemonSets fail, and says where the rest is', () => {
+    const config = loadConfig({ IMAGES: 'a=nginx:1', DAEMONSET_NAME: 'kip', MAX_IMAGES_PER_DAEMONSET: '1', IMAGE_SETS: JSON.stringify([{ name: 'gpu', images: 'c=cuda:1;d=torch:2;e=jax:1' }]) });
+    const failing = (name: string, set: string, lines: number) => section(name, set, {
+      exitCode: 3, diagnosis: Array.from({ length: lines }, (_, line) => `${name} line ${String(line + 1)}`),
+    });
+    const summary = passSummary(config, outcome([failing('kip', 'default', 9), failing('kip-gpu', 'gpu', 9), failing('kip-gpu-2', 'gpu', 9), failing('kip-gpu-3', 'gpu', 2)], { exitCode: 3 }), figures);
+    const diagnoses = (summary.daemonSets as { diagnosis?: string[] }[]).map((entry) => entry.diagnosis ?? []);
+    assert.equal(diagnoses.flat().length, 20);
+    assert.deepEqual(diagnoses.map((lines) => lines.length), [9, 9, 1, 1]);
+    assert.deepEqual(diagnoses[0], failing('kip', 'default', 9).diagnosis);
+    const cut = passSummary(config, outcome([failing('kip', 'default', 12), failing('kip-gpu', 'gpu', 12)], { exitCode: 3 }), figures);
+    assert.deepEqual((cut.daemonSets as { diagnosis: string[] }[]).map((entry) => [entry.diagnosis.length, entry.diagnosis.at(-1)]), [
+      [12, 'kip line 12'],
+      [8, 'and 5 more lines: kubectl describe daemonset kip-gpu (its Unhealthy Event)'],
+    ]);
+    assert.equal(diagnoses[2]?.[0], '9 lines of diagnosis: kubectl describe daemonset kip-gpu-2 (its Unhealthy Event)');
+    assert.equal(diagnoses[3]?.[0], '2 lines of diagnosis: kubectl describe daemonset kip-gpu-3 (its Unhealthy Event)');
+  });
+
   it('names the rejected set\'s section invalid-config and keeps the pass\'s own warnings', () => {
     const config = loadConfig({ IMAGES: 'a=nginx:1', DAEMONSET_NAME: 'kip', IMAGE_SETS: JSON.stringify([{ name: 'gpu', images: 'c=cuda:1' }]) });
     const rejected = [{ variable: 'IMAGE_SETS', problem: 'set "gpu": "tolerations": the API server rejected it: …' }];

@@ -28,7 +28,32 @@ function coverageOf(outcome: PassOutcome, daemonSet: string): Record<string, unk
   return measured === undefined ? {} : { coverage: coverageSummary(measured.coverage) };
 }
 
-function daemonSetSection(section: DaemonSetOutcome, outcome: PassOutcome): Record<string, unknown> {
+/** The summary is read at a glance: with many failing DaemonSets, each section's Event holds the rest. */
+export const MAX_SUMMARY_DIAGNOSIS_LINES = 20;
+
+/**
+ * Each section's diagnosis, cut so that all of them fit MAX_SUMMARY_DIAGNOSIS_LINES: in order, each
+ * keeps what fits while leaving a line for every failing section after it, and ends with where the
+ * rest is.
+ */
+function diagnosesWithinBudget(sections: readonly DaemonSetOutcome[]): string[][] {
+  let budget = MAX_SUMMARY_DIAGNOSIS_LINES;
+  let failingAfter = sections.filter((section) => section.diagnosis.length > 0).length;
+  return sections.map(({ name, diagnosis }) => {
+    if (diagnosis.length === 0) return [];
+    failingAfter -= 1;
+    const allowed = Math.max(1, budget - failingAfter);
+    const where = `kubectl describe daemonset ${name} (its Unhealthy Event)`;
+    let kept: string[];
+    if (diagnosis.length <= allowed) kept = [...diagnosis];
+    else if (allowed === 1) kept = [`${String(diagnosis.length)} lines of diagnosis: ${where}`];
+    else kept = [...diagnosis.slice(0, allowed - 1), `and ${String(diagnosis.length - allowed + 1)} more lines: ${where}`];
+    budget -= kept.length;
+    return kept;
+  });
+}
+
+function daemonSetSection(section: DaemonSetOutcome, outcome: PassOutcome, diagnosis: string[]): Record<string, unknown> {
   return {
     daemonset: section.name,
     set: section.set,
@@ -43,10 +68,15 @@ function daemonSetSection(section: DaemonSetOutcome, outcome: PassOutcome): Reco
     available: section.rollout?.available,
     ...coverageOf(outcome, section.name),
     exitCode: section.exitCode,
-    ...(section.diagnosis.length === 0 ? {} : { diagnosis: section.diagnosis }),
+    ...(diagnosis.length === 0 ? {} : { diagnosis }),
     ...(section.error === undefined ? {} : { error: section.error }),
     ...(section.rejected.length === 0 ? {} : { invalid: section.rejected.map((rejected) => rejected.variable) }),
   };
+}
+
+function sectionsOf(outcome: PassOutcome): Record<string, unknown>[] {
+  const diagnoses = diagnosesWithinBudget(outcome.daemonSets);
+  return outcome.daemonSets.map((section, index) => daemonSetSection(section, outcome, diagnoses[index] ?? []));
 }
 
 /** Sections are needed once the install is more than the one DaemonSet named DAEMONSET_NAME. */
@@ -89,6 +119,6 @@ export function passSummary(
     ...(warnings.length === 0 ? {} : { warnings }),
     ...(outcome.removed.length === 0 ? {} : { removed: outcome.removed }),
     ...(outcome.nodeLabels === undefined ? {} : { nodeLabels: outcome.nodeLabels }),
-    ...(sections ? { daemonSets: outcome.daemonSets.map((section) => daemonSetSection(section, outcome)) } : {}),
+    ...(sections ? { daemonSets: sectionsOf(outcome) } : {}),
   };
 }
