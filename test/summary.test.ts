@@ -74,6 +74,17 @@ describe('passSummary', () => {
     assert.equal(diagnoses[3]?.[0], '2 lines of diagnosis: kubectl describe daemonset kip-gpu-3 (its Unhealthy Event)');
   });
 
+  it('keeps to 20 lines when more than 20 DaemonSets fail: the last line names the Events of the rest', () => {
+    const config = loadConfig({ IMAGES: 'a=nginx:1', DAEMONSET_NAME: 'kip', NAMESPACE: 'cache' });
+    const sections = Array.from({ length: 25 }, (_, index) => section(`kip-${String(index + 1)}`, 'default', { exitCode: 3, diagnosis: ['one line', 'two lines'] }));
+    const summary = passSummary(config, outcome(sections, { exitCode: 3 }), figures);
+    const diagnoses = (summary.daemonSets as { diagnosis?: string[]; exitCode: number }[]);
+    assert.equal(diagnoses.flatMap((entry) => entry.diagnosis ?? []).length, 20);
+    assert.deepEqual(diagnoses[0]?.diagnosis, ['2 lines of diagnosis: kubectl describe daemonset kip-1 (its Unhealthy Event)']);
+    assert.deepEqual(diagnoses[19]?.diagnosis, ['6 failing DaemonSets, kip-20 and the 5 after it: kubectl get events -n cache --field-selector involvedObject.kind=DaemonSet,reason=Unhealthy']);
+    assert.deepEqual(diagnoses.slice(20).map((entry) => [entry.diagnosis, entry.exitCode]), Array.from({ length: 5 }, () => [undefined, 3]));
+  });
+
   it('names the rejected set\'s section invalid-config and keeps the pass\'s own warnings', () => {
     const config = loadConfig({ IMAGES: 'a=nginx:1', DAEMONSET_NAME: 'kip', IMAGE_SETS: JSON.stringify([{ name: 'gpu', images: 'c=cuda:1' }]) });
     const rejected = [{ variable: 'IMAGE_SETS', problem: 'set "gpu": "tolerations": the API server rejected it: …' }];

@@ -34,14 +34,19 @@ export const MAX_SUMMARY_DIAGNOSIS_LINES = 20;
 /**
  * Each section's diagnosis, cut so that all of them fit MAX_SUMMARY_DIAGNOSIS_LINES: in order, each
  * keeps what fits while leaving a line for every failing section after it, and ends with where the
- * rest is.
+ * rest is. Past as many failing sections as there are lines, the last line that fits speaks for
+ * itself and every one after it.
  */
-function diagnosesWithinBudget(sections: readonly DaemonSetOutcome[]): string[][] {
+function diagnosesWithinBudget(sections: readonly DaemonSetOutcome[], namespace: string): string[][] {
   let budget = MAX_SUMMARY_DIAGNOSIS_LINES;
   let failingAfter = sections.filter((section) => section.diagnosis.length > 0).length;
   return sections.map(({ name, diagnosis }) => {
-    if (diagnosis.length === 0) return [];
+    if (diagnosis.length === 0 || budget === 0) return [];
     failingAfter -= 1;
+    if (budget === 1 && failingAfter > 0) {
+      budget = 0;
+      return [`${String(failingAfter + 1)} failing DaemonSets, ${name} and the ${String(failingAfter)} after it: kubectl get events -n ${namespace} --field-selector involvedObject.kind=DaemonSet,reason=Unhealthy`];
+    }
     const allowed = Math.max(1, budget - failingAfter);
     const where = `kubectl describe daemonset ${name} (its Unhealthy Event)`;
     let kept: string[];
@@ -74,8 +79,8 @@ function daemonSetSection(section: DaemonSetOutcome, outcome: PassOutcome, diagn
   };
 }
 
-function sectionsOf(outcome: PassOutcome): Record<string, unknown>[] {
-  const diagnoses = diagnosesWithinBudget(outcome.daemonSets);
+function sectionsOf(outcome: PassOutcome, namespace: string): Record<string, unknown>[] {
+  const diagnoses = diagnosesWithinBudget(outcome.daemonSets, namespace);
   return outcome.daemonSets.map((section, index) => daemonSetSection(section, outcome, diagnoses[index] ?? []));
 }
 
@@ -119,6 +124,6 @@ export function passSummary(
     ...(warnings.length === 0 ? {} : { warnings }),
     ...(outcome.removed.length === 0 ? {} : { removed: outcome.removed }),
     ...(outcome.nodeLabels === undefined ? {} : { nodeLabels: outcome.nodeLabels }),
-    ...(sections ? { daemonSets: sectionsOf(outcome) } : {}),
+    ...(sections ? { daemonSets: sectionsOf(outcome, config.namespace) } : {}),
   };
 }
