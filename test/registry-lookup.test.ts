@@ -14,6 +14,13 @@ describe('parseRateLimit', () => {
     ['only one of the headers', { 'ratelimit-limit': '100;w=21600' }, undefined],
     ['a count that is not a number', { 'ratelimit-limit': 'lots', 'ratelimit-remaining': '1' }, undefined],
     ['no headers', {}, undefined],
+    ['the limit\'s window over the remaining count\'s', { 'ratelimit-limit': '100;w=3600', 'ratelimit-remaining': '5;w=60' }, { limit: 100, remaining: 5, windowSeconds: 3600 }],
+    ['the window among other parameters', { 'ratelimit-limit': '100;comment="pulls";w=21600', 'ratelimit-remaining': '9' }, { limit: 100, remaining: 9, windowSeconds: 21600 }],
+    ['a window that is not a number, as none', { 'ratelimit-limit': '100;w=soon', 'ratelimit-remaining': '9;w=6h' }, { limit: 100, remaining: 9 }],
+    ['a window with something after it, as none', { 'ratelimit-limit': '100;w=60s', 'ratelimit-remaining': '9;xw=60' }, { limit: 100, remaining: 9 }],
+    ['a count with letters after it', { 'ratelimit-limit': '100x', 'ratelimit-remaining': '1' }, undefined],
+    ['a count with letters before it', { 'ratelimit-limit': '100', 'ratelimit-remaining': 'x1' }, undefined],
+    ['an empty count', { 'ratelimit-limit': ';w=60', 'ratelimit-remaining': '1' }, undefined],
   ];
   for (const [what, headers, expected] of cases) it(`reads ${what}`, () => assert.deepEqual(parseRateLimit(new Headers(headers)), expected));
 });
@@ -29,6 +36,14 @@ describe('isDigest', () => {
     ['another algorithm', `md5:${'0'.repeat(32)}`, false],
     ['a digest with a trailing newline', `sha256:${'0'.repeat(64)}\n`, false],
     ['nothing', '', false],
+    ['every hex digit', `sha256:${'0123456789abcdef'.repeat(4)}`, true],
+    ['a letter past f', `sha256:${'0'.repeat(63)}g`, false],
+    ['text before the algorithm', `x sha256:${'0'.repeat(64)}`, false],
+    ['a sha512 with one character more', `sha512:${'0'.repeat(129)}`, false],
+    ['a sha512 with a character past f', `sha512:${'0'.repeat(127)}g`, false],
+    ['a sha512 with text before it', `xsha512:${'0'.repeat(128)}`, false],
+    ['a sha512 with a trailing newline', `sha512:${'0'.repeat(128)}\n`, false],
+    ['an algorithm without its hex', 'sha256:', false],
   ];
   for (const [what, value, expected] of cases) it(`${expected ? 'takes' : 'refuses'} ${what}`, () => assert.equal(isDigest(value), expected));
 });

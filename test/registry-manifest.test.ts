@@ -27,6 +27,17 @@ describe('manifestBodyProblem', () => {
     ['a manifest type holding an array', OCI_INDEX, '[]', `${OCI_INDEX} whose JSON is neither a manifest nor an index (2 bytes)`],
     ['a manifest of schema 1 under a schema 2 type', DOCKER_MANIFEST, '{"schemaVersion":1,"config":{},"layers":[]}', `${DOCKER_MANIFEST} whose JSON is neither a manifest nor an index (43 bytes)`],
     ['an empty body', OCI_MANIFEST, '', `${OCI_MANIFEST} that is not JSON (0 bytes)`],
+    ['a media type with spaces before its parameters', ` ${OCI_INDEX} ; charset=utf-8`, index, undefined],
+    ['an empty Content-Type', '', manifest, `an answer without a Content-Type (${String(manifest.length)} bytes), not a manifest`],
+    ['a manifest type holding null', OCI_MANIFEST, 'null', `${OCI_MANIFEST} whose JSON is neither a manifest nor an index (4 bytes)`],
+    ['a manifest type holding a string', OCI_MANIFEST, '"manifest"', `${OCI_MANIFEST} whose JSON is neither a manifest nor an index (10 bytes)`],
+    ['an index whose manifests are not a list', OCI_INDEX, '{"schemaVersion":2,"manifests":{}}', `${OCI_INDEX} whose JSON is neither a manifest nor an index (34 bytes)`],
+    ['a manifest without layers', OCI_MANIFEST, '{"schemaVersion":2,"config":{}}', `${OCI_MANIFEST} whose JSON is neither a manifest nor an index (31 bytes)`],
+    ['a manifest without a config', OCI_MANIFEST, '{"schemaVersion":2,"layers":[]}', `${OCI_MANIFEST} whose JSON is neither a manifest nor an index (31 bytes)`],
+    ['a manifest whose config is a list', OCI_MANIFEST, '{"schemaVersion":2,"config":[],"layers":[]}', `${OCI_MANIFEST} whose JSON is neither a manifest nor an index (43 bytes)`],
+    ['a manifest whose config is null', OCI_MANIFEST, '{"schemaVersion":2,"config":null,"layers":[]}', `${OCI_MANIFEST} whose JSON is neither a manifest nor an index (45 bytes)`],
+    ['a schema version written as text', OCI_INDEX, '{"schemaVersion":"2","manifests":[]}', `${OCI_INDEX} whose JSON is neither a manifest nor an index (36 bytes)`],
+    ['a body in UTF-8', OCI_INDEX, '{"schemaVersion":2,"manifests":[],"annotations":{"title":"café"}}', undefined],
   ];
   for (const [what, contentType, body, expected] of cases) {
     it(`${expected === undefined ? 'takes' : 'refuses'} ${what}`, () => assert.equal(manifestBodyProblem(contentType, Buffer.from(body)), expected));

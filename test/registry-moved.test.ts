@@ -86,6 +86,22 @@ describe('decideDigests', () => {
     it(`decides when ${what}`, () => assert.deepEqual(decideDigests(desired, lastKnown, lookups), expected));
   }
 
+  it('says an image without a digest or a problem was not looked up, and keeps its digest', () => {
+    assert.deepEqual(decideDigests(['nginx'], { nginx: A }, [{ image: 'nginx' }]), {
+      digests: { nginx: A },
+      moved: [],
+      firstSeen: [],
+      unresolved: [{ image: 'nginx', reason: 'error', message: 'nginx was not looked up' }],
+    });
+  });
+
+  it('keeps the digests in code-unit order, whatever order the images were configured in', () => {
+    const images = ['z/app', 'B/app', 'a/app', 'a/app:1'];
+    const decision = decideDigests(images, {}, images.map((image) => ({ image, digest: A })));
+    assert.deepEqual(Object.keys(decision.digests), ['B/app', 'a/app', 'a/app:1', 'z/app']);
+    assert.deepEqual(decision.firstSeen, images);
+  });
+
   it('lists moved images in the configured order', () => {
     const decision = decideDigests(['z/app', 'a/app'], { 'z/app': A, 'a/app': A }, [{ image: 'a/app', digest: B }, { image: 'z/app', digest: B }]);
     assert.deepEqual(decision.moved, ['z/app', 'a/app']);
@@ -115,6 +131,10 @@ describe('serializeDigests and parseDigests', () => {
   const unreadable: [string, string, Record<string, string>, RegExp][] = [
     ['not JSON', '{nginx', {}, /^annotation kubernetes-image-puller\/digests is not JSON, so no digest is remembered/],
     ['an array', '["nginx"]', {}, /is not an object of image → digest/],
+    ['null', 'null', {}, /^annotation kubernetes-image-puller\/digests is not an object of image → digest, so no digest is remembered; this pass records them afresh$/],
+    ['a string', `"${A}"`, {}, /is not an object of image → digest/],
+    ['a number', '7', {}, /is not an object of image → digest/],
+    ['an entry whose value is a list holding a digest', `{"nginx":"${A}","redis":["${B}"]}`, { nginx: A }, /has no valid digest for redis; this pass records them afresh$/],
     ['entries that are not digests', `{"nginx":"${A}","redis":"latest","app":7}`, { nginx: A }, /has no valid digest for redis, app; this pass records them afresh$/],
     ['digests a registry may no longer name', `{"nginx":"${A}","long":"sha256:${'a'.repeat(15_000)}","md5":"md5:${'0'.repeat(32)}"}`, { nginx: A }, /has no valid digest for long, md5; this pass records them afresh$/],
   ];
