@@ -7,7 +7,8 @@ import { ApiError } from '../src/kube/cluster.ts';
 import { loadConfig } from '../src/config/config.ts';
 import type { Pod } from '../src/kube/k8s-types.ts';
 import { runPass } from '../src/pass/run.ts';
-import { MAX_LABEL_CHANGES } from '../src/pass/node-labels.ts';
+import type { PassContext } from '../src/pass/context.ts';
+import { MAX_LABEL_CHANGES, labelWarmNodes } from '../src/pass/node-labels.ts';
 import { MemoryCluster } from './support/memory-cluster.ts';
 import { fixedClock, silent } from './support/run-pass.ts';
 
@@ -135,5 +136,87 @@ describe('runPass with NODE_LABELS=true', () => {
     const outcome = await pass(cluster, { NODE_LABELS: '' });
     assert.equal(outcome.nodeLabels, undefined);
     assert.deepEqual(cluster.nodePatches, []);
+  });
+});
+
+/** A pass context for labelWarmNodes alone: the cluster, and retries that only run the operation once. */
+function labelContext(cluster: MemoryCluster): PassContext {
+  return { cluster, retrying: <T>(operation: () => Promise<T>) => operation() } as unknown as PassContext;
+}
+
+function names(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(4, '0')}`);
+}
+
+/** The patches made for one label, counted: [labelled, unlabelled]. */
+function patchCounts(cluster: MemoryCluster, label: string): [number, number] {
+  const mine = cluster.nodePatches.filter((patch) => patch.split(' ')[1]?.startsWith(`${label}=`));
+  return [mine.filter((patch) => !patch.endsWith('=-')).length, mine.filter((patch) => patch.endsWith('=-')).length];
+}
+
+describe('labelWarmNodes', () => {
+  const A = warmLabel('a');
+  const B = warmLabel('b');
+
+  it('gives no warning on a pass that changes every label it needs to', async () => {
+    const cluster = new MemoryCluster();
+    cluster.nodeLabels = new Map<string, Record<string, string>>([['n1', {}], ['n2', { [A]: 'ready' }], ['n3', { [A]: 'ready' }]]);
+    const result = await labelWarmNodes(labelContext(cluster), [measured('a', [pod('n1'), pod('n2')])], new Set());
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(result.labels, [{ label: A, nodes: 2, added: 1, removed: 1 }]);
+  });
+
+  it(`labels at most ${String(MAX_LABEL_CHANGES)} nodes a pass across all sets, removals first, and says how many changes are left`, async () => {
+    // Set a: 100 to unlabel, 200 to label (300 changes, all made). Set b: 250 to unlabel, 400 to
+    // label, and only 200 of the budget left: 200 unlabelled, none labelled, 450 left.
+    const cluster = new MemoryCluster();
+    cluster.nodeLabels = new Map<string, Record<string, string>>([
+      ...names('a-old-', 100).map((node): [string, Record<string, string>] => [node, { [A]: 'ready' }]),
+      ...names('b-old-', 250).map((node): [string, Record<string, string>] => [node, { [B]: 'ready' }]),
+    ]);
+    const coverage = [measured('a', names('a-new-', 200).map((node) => pod(node))), measured('b', names('b-new-', 400).map((node) => pod(node)))];
+    const result = await labelWarmNodes(labelContext(cluster), coverage, new Set());
+    assert.equal(cluster.nodePatches.length, MAX_LABEL_CHANGES);
+    assert.deepEqual([patchCounts(cluster, A), patchCounts(cluster, B)], [[200, 100], [0, 200]]);
+    assert.deepEqual(result.labels, [{ label: A, nodes: 200, added: 200, removed: 100 }, { label: B, nodes: 50, added: 0, removed: 200 }]);
+    assert.deepEqual(result.warnings, [`450 node label change(s) for ${B} are left to the next pass (at most ${String(MAX_LABEL_CHANGES)} a pass)`]);
+  });
+
+  it('labels with what is left of the budget after the removals of a set, and counts both kinds of change left', async () => {
+    // 100 to unlabel and 500 to label: all 100 unlabelled, 400 labelled, 100 left.
+    const cluster = new MemoryCluster();
+    cluster.nodeLabels = new Map<string, Record<string, string>>(names('old-', 100).map((node) => [node, { [A]: 'ready' }]));
+    const result = await labelWarmNodes(labelContext(cluster), [measured('a', names('new-', 500).map((node) => pod(node)))], new Set());
+    assert.deepEqual(patchCounts(cluster, A), [400, 100]);
+    assert.deepEqual(result.labels, [{ label: A, nodes: 400, added: 400, removed: 100 }]);
+    assert.deepEqual(result.warnings, [`100 node label change(s) for ${A} are left to the next pass (at most ${String(MAX_LABEL_CHANGES)} a pass)`]);
+  });
+
+  async function failing(error: unknown): Promise<{ labels: unknown[]; warnings: string[] }> {
+    class Failing extends MemoryCluster {
+      override listNodeNames(): Promise<string[]> {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a thrown non-Error is the case under test
+        return Promise.reject(error);
+      }
+    }
+    return labelWarmNodes(labelContext(new Failing()), [measured('a', [pod('n1')])], new Set());
+  }
+
+  it('says a 403 is the ServiceAccount lacking the nodes grant, naming the verb', async () => {
+    const result = await failing(new ApiError({ status: 403, reason: 'Forbidden', message: 'nodes is forbidden', verb: 'patch', resource: 'nodes' }));
+    assert.deepEqual(result, {
+      labels: [],
+      warnings: ['the ServiceAccount may not patch nodes (403 Forbidden), so warm-node labels are not kept; NODE_LABELS=true needs a ClusterRole with nodes list and patch (the chart\'s nodeLabels.enabled makes it)'],
+    });
+  });
+
+  it('gives the message of any other API error, not the 403 sentence', async () => {
+    const result = await failing(new ApiError({ status: 500, reason: 'InternalError', message: 'etcd is down', verb: 'list', resource: 'nodes' }));
+    assert.deepEqual(result, { labels: [], warnings: ['could not keep the warm-node labels: etcd is down'] });
+  });
+
+  it('gives the message of an error that is no API error, and the text of a thrown non-Error', async () => {
+    assert.deepEqual((await failing(new Error('socket hang up'))).warnings, ['could not keep the warm-node labels: socket hang up']);
+    assert.deepEqual((await failing('plain text')).warnings, ['could not keep the warm-node labels: plain text']);
   });
 });
