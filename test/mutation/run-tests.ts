@@ -27,8 +27,8 @@ const candidates = readdirSync(join(root, 'test'))
   .map((name) => join('test', name))
   .filter((test) => chosen === undefined || chosen.includes(test))
   .sort();
-if (chosen !== undefined && candidates.length !== chosen.length) {
-  const unknown = chosen.filter((file) => !candidates.includes(file));
+const unknown = chosen?.filter((file) => !candidates.includes(file)) ?? [];
+if (unknown.length > 0) {
   process.stderr.write(`KIP_MUTATION_TESTS names ${unknown.join(', ')}, which is not a unit test file under test/ that runs in-process\n`);
   process.exit(2);
 }
