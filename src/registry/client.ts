@@ -276,12 +276,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     const tokenService = `the token service ${realm.origin}${realm.pathname}`;
     if (answer.status === 429) throw new LookupFailure('rate-limited', `${tokenService} is limiting requests (HTTP 429); the next pass tries again`, parseRateLimit(answer.headers));
     if (!isSuccess(answer.status)) throw new LookupFailure('error', `${tokenService} answered HTTP ${String(answer.status)}${registryErrorDetail(answer.body)}`);
-    let document: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    let parsed: unknown;
     try {
-      document = JSON.parse(answer.body?.toString('utf8') ?? '') as typeof document;
+      parsed = JSON.parse(answer.body?.toString('utf8') ?? '');
     } catch {
       throw new LookupFailure('error', `${tokenService} answered with something other than JSON`);
     }
+    // JSON that is no object (null, a string, a list) holds no token either.
+    const document: { token?: unknown; access_token?: unknown; expires_in?: unknown } = typeof parsed === 'object' && parsed !== null ? parsed : {};
     const token = typeof document.token === 'string' && document.token !== '' ? document.token : document.access_token;
     if (typeof token !== 'string' || token === '') throw new LookupFailure('error', `${tokenService} answered without a token`);
     const lifetimeSeconds = typeof document.expires_in === 'number' && document.expires_in > 0 ? document.expires_in : DEFAULT_TOKEN_SECONDS;

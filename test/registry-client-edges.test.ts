@@ -1,0 +1,185 @@
+// The registry client's rarer answers, each with the exact problem it gives: oversized bodies, a
+// redirect to no URL, token services that answer badly or are named badly, anonymous entries among
+// the credentials, a credentials callback that throws, and counts a caller cannot change.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createRegistryClient } from '../src/registry/client.ts';
+import type { CredentialsFor, RegistryClientOptions } from '../src/registry/client.ts';
+import type { RegistryCredential } from '../src/registry/credentials.ts';
+import { DOCKER_MANIFEST, RegistryServer, manifestOf } from './support/registry-server.ts';
+import type { RegistryRequest } from './support/registry-server.ts';
+
+const single = manifestOf(DOCKER_MANIFEST, { config: { digest: 'sha256:3' }, layers: [] });
+const MANIFEST_LIMIT = 4 * 1024 * 1024;
+const ROBOT: RegistryCredential = { username: 'robot', password: 's3cret', source: 'pull secret "regcred", key "registry"' };
+const ANONYMOUS: RegistryCredential = { username: '', password: '', source: 'pull secret "empty", key "registry"' };
+const offering = (...credentials: RegistryCredential[]): CredentialsFor => () => credentials;
+const isManifest = (request: RegistryRequest): boolean => request.path.startsWith('/v2/');
+/** A 401 sending the client to a token service at `realm`. */
+const bearerChallenge = (realm: string) => ({ status: 401, headers: { 'www-authenticate': `Bearer realm="${realm}",service="edge"` } });
+
+describe('registry client, rarer answers', () => {
+  const server = new RegistryServer();
+  let host = '';
+  const client = (options: Partial<RegistryClientOptions> = {}) => createRegistryClient({ version: '1', ...options });
+  const problemOf = async (image: string, credentialsFor?: CredentialsFor, options?: Partial<RegistryClientOptions>) => (await client(options).resolve([image], credentialsFor))[0]?.problem;
+
+  before(async () => {
+    host = await server.start();
+  });
+  after(() => server.stop());
+  beforeEach(() => server.reset());
+
+  it('refuses a manifest larger than 4 MiB, naming the limit', async () => {
+    server.routes = [(request) => (request.method === 'HEAD' ? { status: 405 } : { status: 200, headers: { 'content-type': DOCKER_MANIFEST }, body: 'x'.repeat(MANIFEST_LIMIT + 1) })];
+    assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `the manifest of app:v1 is larger than ${String(MANIFEST_LIMIT)} bytes; no registry sends that` });
+  });
+
+  it('takes a manifest of exactly 4 MiB', async () => {
+    const body = 'x'.repeat(MANIFEST_LIMIT);
+    server.routes = [(request) => (request.method === 'HEAD' ? { status: 405 } : { status: 200, headers: { 'content-type': DOCKER_MANIFEST, 'docker-content-digest': single.digest }, body })];
+    const [lookup] = await client().resolve([`${host}/app:v1`]);
+    assert.deepEqual(lookup, { image: `${host}/app:v1`, digest: single.digest });
+  });
+
+  it('reads only the first MiB of a huge error page and still reports its status', async () => {
+    server.routes = [(request) => (request.method === 'HEAD' ? { status: 405 } : { status: 502, body: 'y'.repeat(3 * 1024 * 1024) })];
+    assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `registry ${host} answered HTTP 502 for app:v1` });
+  });
+
+  it('stops at a redirect to something that is not a URL, quoting it', async () => {
+    server.routes = [() => ({ status: 302, headers: { location: 'http://[::1' } })];
+    assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `${host} answered the manifest of app:v1 with a redirect (HTTP 302) to something that is not a URL ("http://[::1")` });
+  });
+
+  it('follows a redirect with no Location as the answer it is', async () => {
+    server.routes = [() => ({ status: 301 })];
+    assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `registry ${host} answered HTTP 301 for app:v1` });
+    assert.equal(server.requests.length, 1);
+  });
+
+  describe('a token service', () => {
+    const realm = () => `http://${host}/token`;
+    const withToken = (token: { status: number; headers?: Record<string, string>; body?: string }) => {
+      server.routes = [(request) => (request.path === '/token' ? token : isManifest(request) && request.headers.authorization === undefined ? bearerChallenge(realm()) : undefined)];
+    };
+
+    it('that answers with something other than JSON', async () => {
+      withToken({ status: 200, body: '<html>login</html>' });
+      assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `the token service http://${host}/token answered with something other than JSON` });
+    });
+
+    it('that answers JSON without a token, or with empty ones', async () => {
+      for (const body of ['{}', '{"token":"","access_token":""}', '{"token":7}', 'null', '"a-token"', '["a-token"]']) {
+        withToken({ status: 200, body });
+        assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `the token service http://${host}/token answered without a token` }, body);
+      }
+    });
+
+    it('whose token is empty but whose access_token is not: the access_token is used', async () => {
+      server.put('app', 'v1', single);
+      server.routes = [(request) => {
+        if (request.path === '/token') return { status: 200, body: '{"token":"","access_token":"t-access"}' };
+        if (isManifest(request) && request.headers.authorization !== 'Bearer t-access') return bearerChallenge(realm());
+        return undefined;
+      }];
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.equal(lookup?.digest, single.digest);
+    });
+
+    it('that limits requests', async () => {
+      withToken({ status: 429, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600' } });
+      const problem = await problemOf(`${host}/app:v1`);
+      assert.equal(problem?.reason, 'rate-limited');
+      assert.equal(problem?.message, `the token service http://${host}/token is limiting requests (HTTP 429); the next pass tries again`);
+    });
+
+    it('that fails, with the registry\'s own message', async () => {
+      withToken({ status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'database down' }] }) });
+      const problem = await problemOf(`${host}/app:v1`);
+      assert.equal(problem?.reason, 'error');
+      assert.match(problem?.message ?? '', new RegExp(`^the token service http://${host}/token answered HTTP 500.*database down`));
+    });
+
+    it('named by something that is not a URL', async () => {
+      server.routes = [() => bearerChallenge('not a url')];
+      assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `registry ${host} named a token service that is not a URL ("not a url")` });
+    });
+
+    it('named with another scheme than HTTP or HTTPS', async () => {
+      server.routes = [() => bearerChallenge(`ftp://${host}/token`)];
+      assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `registry ${host} named a token service that is not HTTP or HTTPS (ftp:)` });
+      assert.equal(server.requests.length, 1, 'nothing is asked of it');
+    });
+
+    it('is asked with the scope and the service the challenge names', async () => {
+      server.put('team/app', 'v1', single);
+      server.auth = { kind: 'bearer', users: { robot: 's3cret' } };
+      await client().resolve([`${host}/team/app:v1`], offering(ROBOT));
+      const [token] = server.tokenRequests();
+      assert.equal(token?.query.get('scope'), 'repository:team/app:pull');
+      assert.equal(token?.query.get('service'), 'test-registry');
+    });
+  });
+
+  it('skips anonymous entries among the credentials for Basic and sends the next real one', async () => {
+    server.put('app', 'v1', single);
+    server.auth = { kind: 'basic', users: { robot: 's3cret' } };
+    const [lookup] = await client().resolve([`${host}/app:v1`], offering(ANONYMOUS, ANONYMOUS, ROBOT));
+    assert.equal(lookup?.digest, single.digest);
+    assert.equal(server.requests.length, 2, 'one anonymous request, then one with the robot');
+    assert.equal(server.requests[1]?.headers.authorization, `Basic ${Buffer.from('robot:s3cret').toString('base64')}`);
+  });
+
+  it('says no pull secret has credentials when the only ones are anonymous', async () => {
+    server.auth = { kind: 'basic', users: { robot: 's3cret' } };
+    const problem = await problemOf(`${host}/app:v1`, offering(ANONYMOUS));
+    assert.equal(problem?.reason, 'unauthorized');
+    assert.match(problem?.message ?? '', /refused anonymous access .*no pull secret has a key for/);
+    assert.equal(server.requests.length, 1);
+  });
+
+  for (const [kind, thrown, said] of [['an Error', new Error('keyring broke'), 'keyring broke'], ['a string', 'keyring broke', 'keyring broke']] as const) {
+    it(`costs only its image a lookup when the credentials callback throws ${kind}`, async () => {
+      server.put('app', 'v1', single);
+      const credentialsFor: CredentialsFor = (name) => {
+        // A callback that throws what it likes: the client must survive a non-Error too.
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        if (name.endsWith('/broken')) throw thrown;
+        return [];
+      };
+      const lookups = await client().resolve([`${host}/broken:v1`, `${host}/app:v1`], credentialsFor);
+      assert.deepEqual(lookups, [
+        { image: `${host}/broken:v1`, problem: { reason: 'error', message: `looking up ${host}/broken:v1 failed unexpectedly: ${said}` } },
+        { image: `${host}/app:v1`, digest: single.digest },
+      ]);
+    });
+  }
+
+  it('says what is wrong with an image it cannot read, and asks nothing', async () => {
+    const [lookup] = await client().resolve(['UPPER/Case:1']);
+    assert.equal(lookup?.problem?.reason, 'error');
+    assert.match(lookup?.problem?.message ?? '', /^image UPPER\/Case:1 /);
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('hands out counts a caller cannot change', async () => {
+    server.put('app', 'v1', single);
+    const asking = client();
+    await asking.resolve([`${host}/app:v1`]);
+    const counts = asking.requests();
+    assert.deepEqual(counts, { total: 1, byHost: { [host]: { HEAD: 1 } } });
+    counts.total = 99;
+    Object.assign(counts.byHost[host] ?? {}, { HEAD: 99 });
+    assert.deepEqual(asking.requests(), { total: 1, byHost: { [host]: { HEAD: 1 } } });
+  });
+
+  for (const bound of [0, -3, Number.NaN, Number.POSITIVE_INFINITY]) {
+    it(`keeps 8 requests in flight when told ${String(bound)}`, async () => {
+      server.delayMs = 50;
+      for (let index = 0; index < 12; index += 1) server.put(`app${String(index)}`, '1', single);
+      await client({ maxConcurrentRequests: bound }).resolve(Array.from({ length: 12 }, (_, index) => `${host}/app${String(index)}:1`));
+      assert.equal(server.maxInFlight, 8);
+    });
+  }
+});
