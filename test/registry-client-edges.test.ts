@@ -7,7 +7,7 @@ import { createRegistryClient } from '../src/registry/client.ts';
 import type { CredentialsFor, RegistryClientOptions } from '../src/registry/client.ts';
 import type { RegistryCredential } from '../src/registry/credentials.ts';
 import { DOCKER_MANIFEST, RegistryServer, manifestOf } from './support/registry-server.ts';
-import type { RegistryRequest } from './support/registry-server.ts';
+import type { RegistryRequest, Reply } from './support/registry-server.ts';
 
 const single = manifestOf(DOCKER_MANIFEST, { config: { digest: 'sha256:3' }, layers: [] });
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
@@ -137,6 +137,131 @@ describe('registry client, rarer answers', () => {
     assert.equal(problem?.reason, 'unauthorized');
     assert.match(problem?.message ?? '', /refused anonymous access .*no pull secret has a key for/);
     assert.equal(server.requests.length, 1);
+  });
+
+  describe('problems, word for word', () => {
+    const OTHER: RegistryCredential = { username: 'deploy', password: 'also-wrong', source: 'pull secret "backup", key "registry"' };
+
+    it('a password refused: every pull secret tried is named once', async () => {
+      server.auth = { kind: 'basic', users: { robot: 'right' } };
+      const problem = await problemOf(`${host}/app:v1`, offering(ROBOT, OTHER, ROBOT));
+      assert.deepEqual(problem, { reason: 'unauthorized', message: `registry ${host} refused the credentials from ${ROBOT.source} and ${OTHER.source} for app:v1 (HTTP 401): check the username and password, and that the repository exists` });
+      assert.equal(server.requests.length, 4, 'anonymous, then each of the three');
+    });
+
+    it('anonymous access refused, outside Docker Hub: no Docker Hub hint', async () => {
+      server.auth = { kind: 'basic', users: { robot: 'right' } };
+      assert.deepEqual(await problemOf(`${host}/team/app:v1`), { reason: 'unauthorized', message: `registry ${host} refused anonymous access to team/app:v1 (HTTP 401): the repository does not exist or needs credentials, and no pull secret has a key for ${host}/team/app` });
+    });
+
+    it('a 403 to anonymous requests', async () => {
+      server.routes = [() => ({ status: 403 })];
+      assert.deepEqual(await problemOf(`${host}/team/app:v1`), { reason: 'forbidden', message: `registry ${host} forbids anonymous requests to pull team/app:v1 (HTTP 403): grant pull access to team/app` });
+    });
+
+    it('a 403 to the last credential ends the lookup; a 403 with another left moves on to it', async () => {
+      server.put('app', 'v1', single);
+      server.routes = [(request) => {
+        const authorization = request.headers.authorization;
+        if (authorization === undefined) return { status: 401, headers: { 'www-authenticate': 'Basic realm="edge"' } };
+        return authorization === `Basic ${Buffer.from('robot:s3cret').toString('base64')}` ? undefined : { status: 403 };
+      }];
+      const [moved] = await client().resolve([`${host}/app:v1`], offering(OTHER, ROBOT));
+      assert.equal(moved?.digest, single.digest);
+      assert.equal(server.requests.length, 3);
+      server.requests.length = 0;
+      assert.deepEqual(await problemOf(`${host}/app:v1`, offering(OTHER)), { reason: 'forbidden', message: `registry ${host} forbids the credentials from ${OTHER.source} to pull app:v1 (HTTP 403): grant pull access to app` });
+      assert.equal(server.requests.length, 2);
+    });
+
+    it('a 429 with credentials gives no advice to add a pull secret, nor a window or Retry-After it was not told', async () => {
+      server.auth = { kind: 'basic', users: { robot: 's3cret' } };
+      server.routes = [(request) => (request.headers.authorization === undefined ? undefined : { status: 429, headers: { 'ratelimit-limit': '100', 'ratelimit-remaining': '3' } })];
+      const [lookup] = await client().resolve([`${host}/app:v1`], offering(ROBOT));
+      assert.deepEqual(lookup, {
+        image: `${host}/app:v1`,
+        problem: { reason: 'rate-limited', message: `registry ${host} is limiting requests (HTTP 429; 3 of 100 left) for app:v1: the next pass tries again` },
+        rateLimit: { limit: 100, remaining: 3 },
+      });
+    });
+
+    it('a 429 with no rate-limit headers', async () => {
+      server.routes = [() => ({ status: 429 })];
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup, { image: `${host}/app:v1`, problem: { reason: 'rate-limited', message: `registry ${host} is limiting requests (HTTP 429) for app:v1: the next pass tries again; a pull secret for it usually raises the limit` } });
+    });
+
+    it('a digest computed from the manifest keeps the rate limit the answer gave', async () => {
+      server.put('app', 'v1', single);
+      server.head = 'no-digest-header';
+      server.manifestHeaders = { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '75;w=21600' };
+      const [lookup] = await client().resolve([`${host}/app:v1`]);
+      assert.deepEqual(lookup, { image: `${host}/app:v1`, digest: single.digest, rateLimit: { limit: 100, remaining: 75, windowSeconds: 21600 } });
+    });
+
+    it('an interrupted pass asks nothing and says so', async () => {
+      const interrupted = new AbortController();
+      interrupted.abort();
+      assert.deepEqual(await problemOf(`${host}/app:v1`, undefined, { signal: interrupted.signal }), { reason: 'error', message: `${host} was not asked for the manifest of app:v1: the pass was interrupted` });
+      assert.equal(server.requests.length, 0);
+    });
+
+    it('a deadline already gone asks nothing and says so', async () => {
+      assert.deepEqual(await problemOf(`${host}/app:v1`, undefined, { deadline: () => Date.now() - 1 }), { reason: 'timeout', message: `${host} was not asked for the manifest of app:v1: the pass's deadline came first` });
+      assert.equal(server.requests.length, 0);
+    });
+  });
+
+  describe('tokens kept for the pass', () => {
+    const realm = () => `http://${host}/token`;
+    /**
+     * A token service answering `body`, and a registry that challenges the first request for each
+     * tag whatever it carries (so the second tag asks for a token again: the cache answers or the
+     * service does), then takes any Bearer token.
+     */
+    const tokenService = (body: Record<string, unknown> | (() => Reply)) => {
+      const challenged = new Set<string>();
+      server.routes = [(request) => {
+        if (request.path === '/token') return typeof body === 'function' ? body() : { status: 200, body: JSON.stringify(body) };
+        const first = !challenged.has(request.path);
+        challenged.add(request.path);
+        return !first && request.headers.authorization?.startsWith('Bearer ') === true ? undefined : { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm()}"` } };
+      }];
+    };
+    const twoTags = async (registry = client()) => {
+      server.put('app', 'v1', single);
+      server.put('app', 'v2', single);
+      return [...await registry.resolve([`${host}/app:v1`]), ...await registry.resolve([`${host}/app:v2`])];
+    };
+
+    it('is asked with no service when the challenge names none', async () => {
+      tokenService({ token: 't' });
+      await twoTags();
+      assert.deepEqual([...(server.tokenRequests()[0]?.query.keys() ?? [])], ['scope']);
+    });
+
+    for (const [what, body] of [['an expires_in of 300', { token: 't', expires_in: 300 }], ['no expires_in', { token: 't' }], ['an expires_in of 0', { token: 't', expires_in: 0 }], ['a negative expires_in', { token: 't', expires_in: -5 }], ['an expires_in that is text', { token: 't', expires_in: '300' }]] as const) {
+      it(`is kept for the second tag when it comes with ${what} (the spec's 60 s where none is given)`, async () => {
+        tokenService(body);
+        const lookups = await twoTags();
+        assert.deepEqual(lookups.map(({ digest }) => digest), [single.digest, single.digest]);
+        assert.equal(server.tokenRequests().length, 1);
+      });
+    }
+
+    it('is asked for again when it comes with a life too short to use', async () => {
+      tokenService({ token: 't', expires_in: 0.001 });
+      const lookups = await twoTags();
+      assert.deepEqual(lookups.map(({ digest }) => digest), [single.digest, single.digest]);
+      assert.equal(server.tokenRequests().length, 2);
+    });
+
+    it('remembers a refusal for the pass: a refused credential is not offered again', async () => {
+      tokenService(() => ({ status: 401 }));
+      const lookups = await twoTags();
+      assert.deepEqual(lookups.map(({ problem }) => problem?.reason), ['unauthorized', 'unauthorized']);
+      assert.equal(server.tokenRequests().length, 1);
+    });
   });
 
   for (const [kind, thrown, said] of [['an Error', new Error('keyring broke'), 'keyring broke'], ['a string', 'keyring broke', 'keyring broke']] as const) {
