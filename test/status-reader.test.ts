@@ -19,6 +19,8 @@ class ScriptedCluster {
   listsInFlight = 0;
   mostListsInFlight = 0;
   listFailure: Error | undefined;
+  /** DaemonSets that lost the install's labels: the LIST leaves them out, a GET still finds them. */
+  unlabelled = new Set<string>();
   /** Called as each LIST starts, before it answers: a test changes the cluster or asks again here. */
   onList: () => void = () => {};
 
@@ -26,7 +28,7 @@ class ScriptedCluster {
     this.lists += 1;
     this.listsInFlight += 1;
     this.mostListsInFlight = Math.max(this.mostListsInFlight, this.listsInFlight);
-    const snapshot = [...this.live.values()];
+    const snapshot = [...this.live.values()].filter((found) => !this.unlabelled.has(found.metadata.name ?? ''));
     this.onList();
     await nextTurn();
     await nextTurn();
@@ -93,6 +95,17 @@ describe('sharedStatusReader', () => {
     const answers = await Promise.all([read('kip-a'), read('kip-gone')]);
     assert.deepEqual(answers.map(nameOf), ['kip-a', undefined]);
     assert.deepEqual(cluster.gets, ['kip-gone']);
+  });
+
+  it('answers with the DaemonSet a GET finds when the LIST left it out (it lost its labels)', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.live.set('kip-a', daemonSet('kip-a'));
+    cluster.live.set('kip-b', daemonSet('kip-b', 4));
+    cluster.unlabelled.add('kip-b');
+    const read = readerOver(cluster);
+    const answers = await Promise.all([read('kip-a'), read('kip-b')]);
+    assert.deepEqual(answers.map((found) => [found?.metadata.name, found?.metadata.generation]), [['kip-a', 1], ['kip-b', 4]]);
+    assert.deepEqual(cluster.gets, ['kip-b']);
   });
 
   it('answers a poll made while a LIST is in flight with the next LIST, never two at once', async () => {
