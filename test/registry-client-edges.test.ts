@@ -264,6 +264,120 @@ describe('registry client, rarer answers', () => {
     });
   });
 
+  describe('edges the mutation run found unpinned', () => {
+    const other = new RegistryServer();
+    before(async () => {
+      await other.start();
+    });
+    after(() => other.stop());
+    beforeEach(() => other.reset());
+    const OTHER: RegistryCredential = { username: 'deploy', password: 'wrong', source: 'pull secret "backup", key "registry"' };
+
+    it('takes a 300 for no success', async () => {
+      server.routes = [() => ({ status: 300, body: 'choose' })];
+      assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `registry ${host} answered HTTP 300 for app:v1` });
+    });
+
+    it('keeps one request in flight when told 1', async () => {
+      server.delayMs = 30;
+      for (let index = 0; index < 4; index += 1) server.put(`app${String(index)}`, '1', single);
+      await client({ maxConcurrentRequests: 1 }).resolve(Array.from({ length: 4 }, (_, index) => `${host}/app${String(index)}:1`));
+      assert.equal(server.maxInFlight, 1);
+    });
+
+    it('sends nothing when less than a millisecond is left', async () => {
+      assert.deepEqual(await problemOf(`${host}/app:v1`, undefined, { deadline: () => Date.now() + 0.5 }), { reason: 'timeout', message: `${host} was not asked for the manifest of app:v1: the pass's deadline came first` });
+      assert.equal(server.requests.length, 0);
+    });
+
+    for (const [what, credential] of [['no username', { username: '', password: 'pw', source: 'pull secret "token", key "registry"' }], ['no password', { username: 'robot', password: '', source: 'pull secret "user", key "registry"' }]] as const) {
+      it(`sends a credential with ${what}: only one with neither is anonymous`, async () => {
+        server.put('app', 'v1', single);
+        server.auth = { kind: 'basic', users: { [credential.username]: credential.password } };
+        const [lookup] = await client().resolve([`${host}/app:v1`], offering(credential));
+        assert.equal(lookup?.digest, single.digest);
+        assert.equal(server.requests[1]?.headers.authorization, `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`);
+      });
+    }
+
+    it('names every credential the token service refused', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' } };
+      assert.deepEqual(await problemOf(`${host}/app:v1`, offering(OTHER, ROBOT)), { reason: 'unauthorized', message: `registry ${host} refused the credentials from ${OTHER.source} and ${ROBOT.source} for app:v1 (HTTP 401): check the username and password, and that the repository exists` });
+    });
+
+    it('names no anonymous entry among the refused credentials', async () => {
+      server.auth = { kind: 'basic', users: { robot: 'right' } };
+      assert.deepEqual(await problemOf(`${host}/app:v1`, offering(ANONYMOUS, ROBOT)), { reason: 'unauthorized', message: `registry ${host} refused the credentials from ${ROBOT.source} for app:v1 (HTTP 401): check the username and password, and that the repository exists` });
+    });
+
+    it('takes a refused token service answering 403 as a refused credential', async () => {
+      server.routes = [(request) => (request.path === '/token' ? { status: 403 } : { status: 401, headers: { 'www-authenticate': `Bearer realm="http://${host}/token"` } })];
+      const problem = await problemOf(`${host}/app:v1`, offering(ROBOT));
+      assert.equal(problem?.reason, 'unauthorized');
+      assert.equal(server.tokenRequests().length, 1);
+    });
+
+    it('starts a tag with what failed for it before: no, anonymously again', async () => {
+      server.auth = { kind: 'basic', users: { robot: 'right' } };
+      const registry = client();
+      await registry.resolve([`${host}/app:v1`], offering(ROBOT));
+      server.requests.length = 0;
+      await registry.resolve([`${host}/app:v2`], offering(ROBOT));
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization === undefined), [true, false]);
+    });
+
+    it('keeps what worked for one repository to that repository', async () => {
+      server.put('one', 'v1', single);
+      server.put('two', 'v1', single);
+      server.auth = { kind: 'basic', users: { robot: 's3cret' } };
+      const registry = client();
+      await registry.resolve([`${host}/one:v1`], offering(ROBOT));
+      server.requests.length = 0;
+      await registry.resolve([`${host}/two:v1`], offering(ROBOT));
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization === undefined), [true, false]);
+    });
+
+    it('takes a Bearer challenge without a realm as no way to authenticate', async () => {
+      server.routes = [() => ({ status: 401, headers: { 'www-authenticate': 'Bearer service="edge"' } })];
+      assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'unauthorized', message: `registry ${host} refused anonymous access to app:v1 (HTTP 401): the repository does not exist or needs credentials, and no pull secret has a key for ${host}/app` });
+      assert.equal(server.requests.length, 1);
+    });
+
+    for (const status of [401, 403]) {
+      it(`says a ${String(status)} came from the origin the registry sent the request on to, where no credential goes`, async () => {
+        server.routes = [() => ({ status: 307, headers: { location: `http://${other.host}/blobs/app` } })];
+        other.routes = [() => ({ status })];
+        const problem = await problemOf(`${host}/app:v1`, offering(ROBOT));
+        assert.deepEqual(problem, { reason: status === 401 ? 'unauthorized' : 'forbidden', message: `registry ${host} sent the request for app:v1 on to http://${other.host}, which refused it (HTTP ${String(status)}); credentials go only to the registry itself, so none were sent there` });
+        assert.equal(other.requests.length, 1);
+      });
+    }
+
+    it('computes the digest with no rate limit when the answer names none', async () => {
+      server.put('app', 'v1', single);
+      server.head = 'no-digest-header';
+      assert.deepEqual(await client().resolve([`${host}/app:v1`]), [{ image: `${host}/app:v1`, digest: single.digest }]);
+    });
+
+    it('falls back to GET when HEAD is not implemented (501)', async () => {
+      server.put('app', 'v1', single);
+      server.routes = [(request) => (request.method === 'HEAD' ? { status: 501 } : undefined)];
+      assert.deepEqual(await client().resolve([`${host}/app:v1`]), [{ image: `${host}/app:v1`, digest: single.digest }]);
+      assert.deepEqual(server.requests.map((request) => request.method), ['HEAD', 'GET']);
+    });
+
+    it('says it was asking for a token when the token service does not answer', async () => {
+      server.routes = [(request) => (request.path === '/token' ? { status: 200, hang: true } : { status: 401, headers: { 'www-authenticate': `Bearer realm="http://${host}/token"` } })];
+      assert.deepEqual(await problemOf(`${host}/app:v1`, undefined, { requestTimeoutMs: 300 }), { reason: 'timeout', message: `${host} did not answer within 300 ms (asked for a token for repository:app:pull); the next pass asks again` });
+    });
+
+    it('quotes the first 200 characters of a redirect that is not a URL', async () => {
+      const location = `http://[${'x'.repeat(300)}`;
+      server.routes = [() => ({ status: 302, headers: { location } })];
+      assert.deepEqual(await problemOf(`${host}/app:v1`), { reason: 'error', message: `${host} answered the manifest of app:v1 with a redirect (HTTP 302) to something that is not a URL (${JSON.stringify(location.slice(0, 200))})` });
+    });
+  });
+
   for (const [kind, thrown, said] of [['an Error', new Error('keyring broke'), 'keyring broke'], ['a string', 'keyring broke', 'keyring broke']] as const) {
     it(`costs only its image a lookup when the credentials callback throws ${kind}`, async () => {
       server.put('app', 'v1', single);
