@@ -353,6 +353,16 @@ describe('registry client, rarer answers', () => {
       });
     }
 
+    it('reports a 404 from the origin the registry sent the request on to as not found', async () => {
+      server.routes = [() => ({ status: 307, headers: { location: `http://${other.host}/blobs/app` } })];
+      assert.equal((await problemOf(`${host}/app:v1`))?.reason, 'not-found');
+    });
+
+    it('names no anonymous entry among the credentials a token service refused', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' } };
+      assert.deepEqual(await problemOf(`${host}/app:v1`, offering(ANONYMOUS, OTHER)), { reason: 'unauthorized', message: `registry ${host} refused the credentials from ${OTHER.source} for app:v1 (HTTP 401): check the username and password, and that the repository exists` });
+    });
+
     it('computes the digest with no rate limit when the answer names none', async () => {
       server.put('app', 'v1', single);
       server.head = 'no-digest-header';
