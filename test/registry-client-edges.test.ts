@@ -364,6 +364,32 @@ describe('registry client, rarer answers', () => {
       assert.deepEqual(await problemOf(`${host}/app:v1`, offering(ANONYMOUS, OTHER)), { reason: 'unauthorized', message: `registry ${host} refused the credentials from ${OTHER.source} for app:v1 (HTTP 401): check the username and password, and that the repository exists` });
     });
 
+    it('says the credentials were withheld from a plain-HTTP token service elsewhere, an anonymous entry first or not', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 's3cret' }, realm: `http://${host.replace('127.0.0.1', 'localhost')}/token` };
+      const problem = await problemOf(`${host}/app:v1`, offering(ANONYMOUS, ROBOT));
+      assert.match(problem?.message ?? '', /is neither HTTPS nor the registry itself, so the pull secret's credentials were not sent to it$/);
+    });
+
+    it('asks for no anonymous token once every credential was refused', async () => {
+      server.auth = { kind: 'bearer', users: { robot: 'right' }, publicRepositories: ['app'] };
+      await problemOf(`${host}/app:v1`, offering(OTHER));
+      assert.deepEqual(server.tokenRequests().map((request) => request.headers.authorization === undefined), [false]);
+    });
+
+    it('sends an anonymous entry to the token service as no credential at all', async () => {
+      server.put('app', 'v1', single);
+      server.auth = { kind: 'bearer', users: {}, publicRepositories: ['app'] };
+      const [lookup] = await client().resolve([`${host}/app:v1`], offering(ANONYMOUS));
+      assert.equal(lookup?.digest, single.digest);
+      assert.deepEqual(server.tokenRequests().map((request) => request.headers.authorization), [undefined]);
+    });
+
+    it('sends no credential to a 401 that offers no way to authenticate', async () => {
+      server.routes = [() => ({ status: 401 })];
+      assert.equal((await problemOf(`${host}/app:v1`, offering(ROBOT)))?.reason, 'unauthorized');
+      assert.deepEqual(server.requests.map((request) => request.headers.authorization), [undefined]);
+    });
+
     it('computes the digest with no rate limit when the answer names none', async () => {
       server.put('app', 'v1', single);
       server.head = 'no-digest-header';
