@@ -14,7 +14,7 @@ import type { RegistryCredential } from './credentials.ts';
 import { internalTargetRefusal, mayReceiveCredentials, redirectRefusal, registryOrigin, usesPlainHttp } from './endpoint.ts';
 import { LookupFailure, describeNetworkFailure, registryErrorDetail } from './failure.ts';
 import { isDigest, parseRateLimit } from './lookup.ts';
-import { MANIFEST_MEDIA_TYPES, manifestBodyProblem } from './manifest.ts';
+import { MANIFEST_MEDIA_TYPES, isObject, manifestBodyProblem } from './manifest.ts';
 import type { DigestLookup, LookupProblem, RateLimit } from './lookup.ts';
 import { DOCKER_HUB_DOMAIN, describeReference, normalizeReference } from './reference.ts';
 import type { TaggedReference } from './reference.ts';
@@ -283,7 +283,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       throw new LookupFailure('error', `${tokenService} answered with something other than JSON`);
     }
     // JSON that is no object (null, a string, a list) holds no token either.
-    const document: { token?: unknown; access_token?: unknown; expires_in?: unknown } = typeof parsed === 'object' && parsed !== null ? parsed : {};
+    const document: { token?: unknown; access_token?: unknown; expires_in?: unknown } = isObject(parsed) ? parsed : {};
     const token = typeof document.token === 'string' && document.token !== '' ? document.token : document.access_token;
     if (typeof token !== 'string' || token === '') throw new LookupFailure('error', `${tokenService} answered without a token`);
     const lifetimeSeconds = typeof document.expires_in === 'number' && document.expires_in > 0 ? document.expires_in : DEFAULT_TOKEN_SECONDS;

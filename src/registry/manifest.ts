@@ -10,7 +10,8 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ];
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not a list. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
